@@ -1,0 +1,49 @@
+"""The REST API: one router per app, OpenAPI at /api/openapi.json, interactive docs at /api/docs (served locally)."""
+
+from django.core.exceptions import PermissionDenied
+from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
+
+from jixiao.budget.api import router as budget_router
+from jixiao.core.api import AUTH, install_error_handlers
+from jixiao.indicators.api import router as indicators_router
+from jixiao.organisations.api import router as organisations_router
+from jixiao.organisations.auth import check_credentials
+from jixiao.organisations.models import ApiToken
+from jixiao.policy.api import router as policy_router
+
+api = NinjaAPI(
+    title="Jixiao 预算绩效管理信息系统 API",
+    version="1",
+    description="与界面相同的权限。认证：先 POST /api/auth/token 获取令牌，再以 `Authorization: Bearer <令牌>` 调用。",
+    auth=AUTH,
+    urls_namespace="api",
+)
+install_error_handlers(api)
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+    token_type: str = "Bearer"
+    username: str
+
+
+@api.post("/auth/token", auth=None, response=TokenOut, tags=["认证"], summary="用用户名和密码获取令牌")
+def obtain_token(request, payload: TokenIn):
+    try:
+        user = check_credentials(payload.username, payload.password)
+    except PermissionDenied as exc:
+        raise HttpError(401, str(exc)) from None
+    _, key = ApiToken.issue(user, name="api")
+    return {"token": key, "username": user.username}
+
+
+api.add_router("/organisations", organisations_router, tags=["组织机构"])
+api.add_router("/budget", budget_router, tags=["预算与项目库"])
+api.add_router("/indicators", indicators_router, tags=["指标库"])
+api.add_router("/policy", policy_router, tags=["政策配置"])

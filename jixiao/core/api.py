@@ -1,0 +1,116 @@
+"""Shared pieces of the REST API: authentication (token or session with CSRF), structured errors, the actor."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils import timezone
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from jixiao.core.permissions import Actor, actor_for
+from jixiao.core.workflow import ConcurrentEditError
+from jixiao.organisations.models import ApiToken
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer <token>`, a token from POST /api/auth/token."""
+
+    def authenticate(self, request, token):
+        token_row = (ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(token)).first())
+        if token_row is None or not token_row.user.is_active:
+            return None
+        now = timezone.now()
+        if token_row.expires_at and token_row.expires_at < now:
+            return None
+        if token_row.last_used_at is None or (now - token_row.last_used_at).total_seconds() > 300:
+            ApiToken.objects.filter(pk=token_row.pk).update(last_used_at=now)
+        request.user = token_row.user
+        return token_row.user
+
+
+AUTH = [TokenAuth(), SessionAuth()]
+
+
+class ErrorOut(Schema):
+    """Every error: {"error": {"code": ..., "message": ..., "fields": {field: [messages]}}}."""
+
+    error: dict
+
+
+def api_actor(request) -> Actor:
+    return actor_for(request.auth if getattr(request, "auth", None) is not None else request.user)
+
+
+def _error(api: NinjaAPI, request, status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return api.create_response(request, body, status=status)
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(NinjaValidationError)
+    def on_schema_error(request, exc):
+        fields: dict[str, list[str]] = {}
+        for err in exc.errors:
+            loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
+            fields.setdefault(".".join(loc) or "_", []).append(_translate(err))
+        return _error(api, request, 400, "invalid", "提交的数据有误", fields)
+
+    @api.exception_handler(ConcurrentEditError)
+    def on_conflict(request, exc):
+        return _error(api, request, 409, "conflict", exc.messages[0])
+
+    @api.exception_handler(ValidationError)
+    def on_validation(request, exc):
+        if hasattr(exc, "error_dict"):
+            fields = {k: [str(m) for m in v.messages] if hasattr(v, "messages") else [str(e) for e in v]
+                      for k, v in exc.message_dict.items()}
+            first = next(iter(fields.values()), ["提交的数据有误"])[0]
+            return _error(api, request, 400, "invalid", first, fields)
+        return _error(api, request, 400, "invalid", "；".join(exc.messages))
+
+    @api.exception_handler(PermissionDenied)
+    def on_forbidden(request, exc):
+        return _error(api, request, 403, "forbidden", str(exc) or "您没有执行此操作的权限")
+
+    @api.exception_handler(Http404)
+    def on_not_found(request, exc):
+        return _error(api, request, 404, "not_found", str(exc) or "未找到该记录")
+
+    @api.exception_handler(AuthenticationError)
+    def on_unauthenticated(request, exc):
+        return _error(api, request, 401, "unauthenticated", "请先登录或提供有效的令牌")
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request, exc):
+        return _error(api, request, exc.status_code, "error", str(exc))
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "必填",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "int_parsing": "应为整数",
+    "decimal_parsing": "应为数字",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为是/否",
+    "date_from_datetime_parsing": "应为日期(YYYY-MM-DD)",
+    "date_parsing": "应为日期(YYYY-MM-DD)",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "json_invalid": "不是有效的 JSON",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+}
+
+
+def _translate(err: dict) -> str:
+    msg = _PYDANTIC_MESSAGES.get(err.get("type", ""))
+    if msg:
+        return msg
+    text = str(err.get("msg", "数据有误"))
+    return text.removeprefix("Value error, ")

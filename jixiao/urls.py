@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+from jixiao.api import api
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("", include("jixiao.web.urls")),
+    path("organisations/", include("jixiao.organisations.urls")),
+    path("budget/", include("jixiao.budget.urls")),
+    path("indicators/", include("jixiao.indicators.urls")),
+    path("policy/", include("jixiao.policy.urls")),
+]

@@ -1,0 +1,23 @@
+"""The navigation menu, built from what the actor may do."""
+
+from jixiao.core.permissions import Action, actor_for
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    actor = actor_for(user)
+    items = [("web:home", "工作台")]
+    if actor.may(Action.VIEW):
+        items.append(("budget:subject_list", "项目库"))
+    items.append(("indicators:browse", "指标库"))
+    if actor.may(Action.VIEW):
+        items.append(("organisations:browse", "组织机构"))
+    if actor.may(Action.CONFIGURE) or actor.may(Action.VIEW):
+        items.append(("policy:profile", "政策配置"))
+    if actor.may(Action.IMPORT):
+        items.append(("web:jobs", "导入任务"))
+    if actor.may(Action.MANAGE):
+        items.append(("organisations:user_list", "用户管理"))
+    return {"nav_items": items, "actor": actor}
