@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "jixiao.budget",
     "jixiao.indicators",
     "jixiao.web",
+    "jixiao.demo",
 ]
 
 MIDDLEWARE = [
