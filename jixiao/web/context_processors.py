@@ -1,6 +1,7 @@
 """The navigation menu, built from what the actor may do."""
 
 from jixiao.core.permissions import Action, actor_for
+from jixiao.organisations.models import Role
 
 
 def navigation(request):
@@ -20,4 +21,5 @@ def navigation(request):
         items.append(("web:jobs", "导入任务"))
     if actor.may(Action.MANAGE):
         items.append(("organisations:user_list", "用户管理"))
-    return {"nav_items": items, "actor": actor}
+    role_label = Role(actor.primary.role).label if actor.primary else ""
+    return {"nav_items": items, "actor": actor, "role_label": role_label}

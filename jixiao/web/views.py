@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from jixiao.core import audit
 from jixiao.core.models import Job
 from jixiao.core.permissions import actor_for
 from jixiao.organisations.auth import check_credentials
@@ -33,6 +34,7 @@ def login_view(request):
             form.add_error(None, str(exc))
         else:
             login(request, user, backend="jixiao.organisations.auth.LockoutModelBackend")
+            audit.record(actor=user, action="login", obj=user, object_repr=user.username)
             next_url = request.GET.get("next", "")
             if next_url.startswith("/") and not next_url.startswith("//"):
                 return redirect(next_url)
