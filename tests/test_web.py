@@ -73,3 +73,25 @@ def test_job_page_is_private(client, cast):
     login(client, "unit_a1")
     r = client.get(reverse("web:job_detail", args=[job.pk]) + "?format=json")
     assert r.json()["status"] == "queued"
+
+
+def test_audit_trail_is_scoped_and_filterable(client, cast, django_assert_max_num_queries):
+    from jixiao.core import audit, workflow
+    from jixiao.core.permissions import actor_for
+
+    workflow.transition(actor=actor_for(cast.users["unit_a1"]), obj=cast.subjects["a1"], name="submit")
+    audit.record(actor=cast.users["county_admin"], action="update", obj=cast.subjects["county"],
+                 before={"name": "旧"}, after={"name": "新"})
+    login(client, "finance")
+    with django_assert_max_num_queries(12):
+        html = client.get(reverse("web:audit")).content.decode()
+    assert "学生资助项目" in html and "区级项目" not in html  # the county's rows are not the city's
+    html = client.get(reverse("web:audit") + "?date_from=2026-13-01&action=bogus").content.decode()
+    assert "审计日志" in html  # bad filters are reported, never a 500
+    client.logout()
+    login(client, "county")
+    html = client.get(reverse("web:audit")).content.decode()
+    assert "区级项目" in html and "旧 → 新" in html
+    client.logout()
+    login(client, "unit_a1")
+    assert client.get(reverse("web:audit")).status_code == 403

@@ -36,6 +36,7 @@ class Action(StrEnum):
     AGGREGATE = "aggregate"  # statistics over the node and the regions below it
     MANAGE = "manage"  # organisations and users
     CONFIGURE = "configure"  # the policy profile
+    AUDIT = "audit"  # read the audit trail
 
 
 class Reach(StrEnum):
@@ -53,9 +54,10 @@ class Reach(StrEnum):
 A, R = Action, Reach
 ROLE_ACTIONS: dict[str, dict[Action, Reach]] = {
     Role.SYSADMIN: {A.VIEW: R.REGION_TREE, A.EXPORT: R.REGION_TREE, A.AGGREGATE: R.REGION_TREE,
-                    A.MANAGE: R.REGION_TREE, A.CONFIGURE: R.REGION_TREE},
+                    A.MANAGE: R.REGION_TREE, A.CONFIGURE: R.REGION_TREE, A.AUDIT: R.REGION_TREE},
     Role.FINANCE_ADMIN: {A.VIEW: R.REGION, A.EXPORT: R.REGION, A.IMPORT: R.REGION, A.APPROVE: R.REGION,
-                         A.ADJUST: R.REGION, A.AGGREGATE: R.REGION_TREE, A.CONFIGURE: R.REGION, A.MANAGE: R.REGION},
+                         A.ADJUST: R.REGION, A.AGGREGATE: R.REGION_TREE, A.CONFIGURE: R.REGION, A.MANAGE: R.REGION,
+                         A.AUDIT: R.REGION},
     Role.BUDGET_OFFICER: {A.VIEW: R.OFFICER_DEPARTMENTS, A.EXPORT: R.OFFICER_DEPARTMENTS,
                           A.APPROVE: R.OFFICER_DEPARTMENTS, A.AGGREGATE: R.OFFICER_DEPARTMENTS},
     Role.DEPARTMENT: {A.VIEW: R.DEPARTMENT, A.EXPORT: R.DEPARTMENT, A.CREATE: R.DEPARTMENT, A.EDIT: R.DEPARTMENT,
@@ -65,7 +67,7 @@ ROLE_ACTIONS: dict[str, dict[Action, Reach]] = {
                 A.SUBMIT: R.UNIT, A.IMPORT: R.UNIT, A.AGGREGATE: R.UNIT},
     Role.AGENCY: {A.VIEW: R.AGENCY_GRANTS},
     Role.EXPERT: {A.VIEW: R.EXPERT_GRANTS},
-    Role.OVERSEER: {A.VIEW: R.REGION, A.AGGREGATE: R.REGION_TREE},
+    Role.OVERSEER: {A.VIEW: R.REGION, A.AGGREGATE: R.REGION_TREE, A.AUDIT: R.REGION},
 }
 # Outsiders never see classified items, whatever their reach.
 OUTSIDER_ROLES = frozenset({Role.AGENCY, Role.EXPERT, Role.OVERSEER})
@@ -198,7 +200,14 @@ def _reach_q(actor: Actor, grant: Grant, reach: Reach, dt: DocType) -> Q:
     if reach is Reach.REGION:
         return eq(dt.region, grant.region_id)
     if reach is Reach.REGION_TREE:
-        return Q(**{f"{dt.region_path}__startswith": grant.region_path}) if dt.region_path else _never()
+        if dt.region_path:
+            return Q(**{f"{dt.region_path}__startswith": grant.region_path})
+        if dt.region:
+            from jixiao.organisations.models import Region
+
+            subtree = Region.objects.filter(path__startswith=grant.region_path).values("pk")
+            return Q(**{f"{dt.region}__in": subtree})
+        return _never()
     if reach in (Reach.AGENCY_GRANTS, Reach.EXPERT_GRANTS):
         if not dt.subject:
             return _never()
@@ -255,7 +264,13 @@ def _reach_matches(actor: Actor, grant: Grant, reach: Reach, dt: DocType, obj) -
     if reach is Reach.REGION:
         return _value(obj, dt.region) == grant.region_id
     if reach is Reach.REGION_TREE:
-        path = _value(obj, dt.region_path)
+        if dt.region_path:
+            path = _value(obj, dt.region_path)
+        else:
+            from jixiao.organisations.models import Region
+
+            region_id = _value(obj, dt.region)
+            path = Region.objects.filter(pk=region_id).values_list("path", flat=True).first() if region_id else None
         return bool(path) and path.startswith(grant.region_path)
     if reach in (Reach.AGENCY_GRANTS, Reach.EXPERT_GRANTS):
         subject_id = _value(obj, dt.subject)

@@ -21,5 +21,7 @@ def navigation(request):
         items.append(("web:jobs", "导入任务"))
     if actor.may(Action.MANAGE):
         items.append(("organisations:user_list", "用户管理"))
+    if actor.may(Action.AUDIT):
+        items.append(("web:audit", "审计日志"))
     role_label = Role(actor.primary.role).label if actor.primary else ""
     return {"nav_items": items, "actor": actor, "role_label": role_label}

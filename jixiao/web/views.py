@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,7 +15,9 @@ from jixiao.core import audit
 from jixiao.core.models import Job
 from jixiao.core.permissions import actor_for
 from jixiao.organisations.auth import check_credentials
+from jixiao.core.permissions import Action
 from jixiao.web import todo
+from jixiao.web.audit import AuditFilterForm, audit_events
 
 
 class LoginForm(forms.Form):
@@ -83,3 +86,16 @@ def job_detail(request, pk):
 def placeholder(request, title):
     """Stands in for a page an app has not built yet."""
     return render(request, "web/placeholder.html", {"title": title})
+
+
+@login_required
+def audit_list(request):
+    actor = actor_for(request.user)
+    if not actor.may(Action.AUDIT):
+        raise PermissionDenied("您没有查看审计日志的权限")
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    page = Paginator(audit_events(actor, filters), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "web/audit_list.html", {"form": form, "page": page, "query": query.urlencode()})
