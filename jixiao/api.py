@@ -1,16 +1,21 @@
 """The REST API: one router per app, OpenAPI at /api/openapi.json, interactive docs at /api/docs (served locally)."""
 
+import datetime
+
 from django.core.exceptions import PermissionDenied
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
+from ninja.pagination import PageNumberPagination, paginate
 
 from jixiao.budget.api import router as budget_router
-from jixiao.core.api import AUTH, install_error_handlers
+from jixiao.core.api import AUTH, api_actor, install_error_handlers
+from jixiao.core.permissions import Action
 from jixiao.indicators.api import router as indicators_router
 from jixiao.organisations.api import router as organisations_router
 from jixiao.organisations.auth import check_credentials
 from jixiao.organisations.models import ApiToken
 from jixiao.policy.api import router as policy_router
+from jixiao.web.audit import audit_events
 
 api = NinjaAPI(
     title="Jixiao 预算绩效管理信息系统 API",
@@ -47,3 +52,37 @@ api.add_router("/organisations", organisations_router, tags=["组织机构"])
 api.add_router("/budget", budget_router, tags=["预算与项目库"])
 api.add_router("/indicators", indicators_router, tags=["指标库"])
 api.add_router("/policy", policy_router, tags=["政策配置"])
+
+
+class AuditEventOut(Schema):
+    id: int
+    at: datetime.datetime
+    actor_name: str
+    action: str
+    object_type: str | None
+    object_id: str
+    object_repr: str
+    before: dict | None
+    after: dict | None
+    comment: str
+
+    @staticmethod
+    def resolve_object_type(obj):
+        return obj.content_type.model if obj.content_type_id else None
+
+
+class AuditFilter(Schema):
+    q: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+
+
+@api.get("/audit/events", response=list[AuditEventOut], tags=["审计"], summary="审计日志（按权限范围）")
+@paginate(PageNumberPagination, page_size=50)
+def audit_event_list(request, filters: Query[AuditFilter]):
+    actor = api_actor(request)
+    if not actor.may(Action.AUDIT):
+        raise PermissionDenied("您没有查看审计日志的权限")
+    return audit_events(actor, filters.dict(exclude_none=True))

@@ -46,3 +46,19 @@ def test_schema_errors_are_structured(client, db):
 def test_malformed_json_is_400(client, db):
     r = client.post("/api/auth/token", "{not json", content_type="application/json")
     assert r.status_code == 400
+
+
+def test_audit_events_api(client, cast):
+    from jixiao.core import workflow
+    from jixiao.core.permissions import actor_for
+
+    workflow.transition(actor=actor_for(cast.users["unit_a1"]), obj=cast.subjects["a1"], name="submit")
+    key = token(client, "finance").json()["token"]
+    r = client.get("/api/audit/events?action=transition", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["count"] >= 1 and body["items"][0]["after"]["state"] == "submitted"
+    assert client.get("/api/audit/events?date_from=notadate", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 400
+    key = token(client, "unit_a1").json()["token"]
+    assert client.get("/api/audit/events", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 403
+    assert client.get("/api/audit/events").status_code == 401
