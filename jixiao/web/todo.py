@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from jixiao.budget.models import PerformanceSubject, SubjectState
 from jixiao.core.permissions import Action, Actor, scope
+from jixiao.organisations.models import Role
 
 
 @dataclass
@@ -33,4 +34,8 @@ def todos_for(actor: Actor) -> list[Todo]:
         count = scope(actor, action, subjects).filter(state__in=states).count()
         if count:
             items.append(Todo(label, count, f"{url}?state={states[0]}"))
+    if actor.has_role(Role.AGENCY, Role.EXPERT):
+        count = scope(actor, Action.VIEW, subjects).count()
+        if count:
+            items.append(Todo("委托(分配)给我的事项", count, url))
     return items
