@@ -44,6 +44,15 @@ class SubjectKind(models.TextChoices):
     TRANSFER_PAYMENT = "transfer_payment", "转移支付"
 
 
+class ProjectCategory(models.TextChoices):
+    """The integrated budget system's project classes (预算管理一体化规范: 人员类/运转类/特定目标类)."""
+
+    NONE = "", "未分类"
+    PERSONNEL = "personnel", "人员类项目"
+    OPERATION = "operation", "运转类项目"
+    SPECIFIC = "specific", "特定目标类项目"
+
+
 class SpecialCategory(models.TextChoices):
     NONE = "", "无"
     PPP = "ppp", "政府和社会资本合作(PPP)"
@@ -63,6 +72,8 @@ class PerformanceSubject(OrgScoped, WorkflowDocument):
     name = models.CharField("项目名称", max_length=200)
     sort_key = models.CharField(max_length=200, editable=False, default="", db_index=True)
     kind = models.CharField("类型", max_length=20, choices=SubjectKind.choices, default=SubjectKind.PROJECT)
+    project_category = models.CharField("项目类别", max_length=20, choices=ProjectCategory.choices, blank=True,
+                                        default="")
     budget_kind = models.CharField("预算类别", max_length=20, choices=BudgetKind.choices,
                                    default=BudgetKind.GENERAL_PUBLIC)
     special_category = models.CharField("特殊类别", max_length=30, choices=SpecialCategory.choices, blank=True,
@@ -86,6 +97,8 @@ class PerformanceSubject(OrgScoped, WorkflowDocument):
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    imported_at = models.DateTimeField("最近导入时间", null=True, blank=True,
+                                       help_text="最近一次从预算管理一体化系统导入的时间")
 
     class Meta:
         verbose_name = "绩效管理对象"
@@ -125,7 +138,9 @@ class BudgetLine(models.Model):
     subject = models.ForeignKey(PerformanceSubject, on_delete=models.CASCADE, related_name="budget_lines")
     line_code = models.CharField("指标编码", max_length=40, blank=True)
     functional_class = models.CharField("功能分类科目", max_length=20, blank=True)
+    functional_class_name = models.CharField("功能分类名称", max_length=100, blank=True)
     economic_class = models.CharField("经济分类科目", max_length=20, blank=True)
+    economic_class_name = models.CharField("经济分类名称", max_length=100, blank=True)
     fund_source = models.CharField("资金来源", max_length=50, blank=True)
     initial_amount = MoneyField("年初预算数(元)", default=0)
     adjusted_amount = MoneyField("调整后预算数(元)", default=0)
@@ -133,6 +148,7 @@ class BudgetLine(models.Model):
 
     class Meta:
         verbose_name = "预算指标"
+        ordering = ["subject", "id"]
         indexes = [models.Index(fields=["subject"])]
 
 
@@ -146,6 +162,7 @@ class ExecutionRecord(models.Model):
 
     class Meta:
         verbose_name = "月度执行"
+        ordering = ["subject", "year", "month"]
         constraints = [
             models.UniqueConstraint(fields=["subject", "year", "month"], name="uniq_execution_month"),
             models.CheckConstraint(condition=models.Q(month__gte=1, month__lte=12), name="execution_month_range"),

@@ -6,6 +6,23 @@ from jixiao.core.permissions import Action
 from jixiao.core.workflow import Transition, Workflow
 from jixiao.organisations.models import Role
 
+# Bookkeeping columns that change on every write; a frozen version and its diff leave them out.
+SNAPSHOT_NOISE = frozenset({"id", "lock_version", "state", "revision", "created_at", "updated_at", "imported_at",
+                            "created_by_id"})
+
+
+def subject_snapshot(subject) -> dict:
+    """What an approved revision freezes: the subject's own fields and its budget lines (amounts in yuan)."""
+    from jixiao.core.audit import snapshot
+
+    data = {k: v for k, v in snapshot(subject).items() if k not in SNAPSHOT_NOISE}
+    data["budget_lines"] = [
+        {"line_code": b.line_code, "functional_class": b.functional_class, "economic_class": b.economic_class,
+         "fund_source": b.fund_source, "initial_amount": str(b.initial_amount.yuan),
+         "adjusted_amount": str(b.adjusted_amount.yuan)}
+        for b in subject.budget_lines.order_by("id")
+    ]
+    return data
 
 
 class SubjectState(models.TextChoices):
@@ -30,6 +47,7 @@ SUBJECT_WORKFLOW = Workflow(
     name="subject",
     states=SubjectState,
     initial=S_DRAFT,
+    snapshot=subject_snapshot,
     editable_states=frozenset({S_DRAFT, S_RETURNED}),
     transitions=[
         Transition("submit", "提交", (S_DRAFT, S_RETURNED), _after_submit, Action.SUBMIT),
