@@ -95,7 +95,8 @@ def grantable_roles(actor: Actor) -> list[tuple[str, str]]:
 class RoleFieldsForm(forms.Form):
     """The fields of one role assignment: the role and the node it is held at, nodes named by code."""
 
-    role = forms.ChoiceField(label="角色")
+    role = forms.ChoiceField(label="角色", error_messages={
+        "invalid_choice": "请从列表中选择角色（列表中只有您有权分配的角色）", "required": "请选择角色"})
     region = RegionChoiceField(label="所属区划", queryset=Region.objects.none(), empty_label="请选择", required=False,
                                error_messages={"invalid_choice": "请从列表中选择区划"},
                                help_text="部门、单位编码在区划内唯一，填写编码时须选择区划；第三方机构角色可不选")
