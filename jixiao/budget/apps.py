@@ -13,3 +13,5 @@ class BudgetConfig(AppConfig):
 
         register(PerformanceSubject, DocType(subject="pk", classified="is_classified",
                                              editable_states=SUBJECT_WORKFLOW.editable_states))
+
+        from jixiao.budget import tasks  # noqa: F401  (registers the import job runners)

@@ -172,7 +172,8 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         limit = settings.IMPORT_MAX_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(f"文件过大（{upload.size / 1024 / 1024:.1f}MB），上限为{limit // 1024 // 1024}MB")
+            raise forms.ValidationError(
+                f"文件过大（{upload.size / 1024 / 1024:.1f}MB），上限为{limit // 1024 // 1024}MB")
         name = upload.name.lower()
         if not name.endswith((".xlsx", ".xls", ".csv")):
             raise forms.ValidationError("只支持 .xlsx、.xls、.csv 文件")

@@ -62,7 +62,7 @@ HEADER = ["预算年度", "单位编码", "单位名称", "项目编码", "项�
 
 
 def line(code="P001", name="学生营养餐补助", unit="301001", unit_name="通辽市第一中学", initial="100000",
-         adjusted="", total="", year=2026, category="特定目标类", budget="一般公共预算", special="无", secret="否",
+         adjusted="", total="", year=2026, category="特定目标类", budget="一般公共预算", special="无", secret="否",  # noqa: S107
          start="2026-01-01", end="2026-12-31", economic="30308", source="一般公共预算资金", new="是"):
     return [year, unit, unit_name, code, name, category, budget, "2050204", economic, source, initial, adjusted, total,
             new, start, end, special, secret]
