@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models.functions import Lower
 
 from jixiao.core import audit
 from jixiao.core.permissions import Action, Actor, actor_for
@@ -192,13 +193,13 @@ def import_organisations(*, actor, data: bytes, filename: str = "", progress: Pr
 
 
 def _check_duplicates(result: ImportResult, tables: dict[str, list[dict]]) -> None:
-    keys = {
-        REGION_SHEET: lambda r: r["code"],
-        DEPARTMENT_SHEET: lambda r: (r["region_code"], r["code"]),
-        UNIT_SHEET: lambda r: (r["region_code"], r["code"]),
-        AGENCY_SHEET: lambda r: r["credit_code"].upper(),
-    }
-    for sheet, key in keys.items():
+    keys = [
+        (REGION_SHEET, lambda r: r["code"]),
+        (DEPARTMENT_SHEET, lambda r: (r["region_code"], r["code"])),
+        (UNIT_SHEET, lambda r: (r["region_code"], r["code"])),
+        (AGENCY_SHEET, lambda r: r["credit_code"].upper()),
+    ]
+    for sheet, key in keys:
         seen: dict = {}
         rows = _Rows(result, sheet, qualify=True)
         code_column = "credit_code" if sheet is AGENCY_SHEET else "code"
@@ -337,8 +338,13 @@ def import_users(*, actor, data: bytes, filename: str = "", progress: Progress |
     rows = _Rows(result, USER_SHEET, qualify=False)
     table = read_table(data, USER_SHEET.columns, filename=filename, sheet=USER_SHEET.name)
     result.errors.extend(table.errors)
-    if result.errors:
+    file_level = table.header_row is None or any(e.row is None or e.row == table.header_row for e in table.errors)
+    if file_level:  # not a table, no header, missing columns: nothing else can be checked
         return result
+    # Users are independent of each other, so the rows whose cells are fine are checked too: one report lists
+    # every problem of the file. (Organisation rows depend on each other and stop at the first cell errors.)
+    bad_cells = {e.row for e in table.errors}
+    table.rows = [r for r in table.rows if r["_row"] not in bad_cells]
     seen: dict[str, int] = {}
     for row in table.rows:
         key = row["username"].lower()
@@ -346,13 +352,13 @@ def import_users(*, actor, data: bytes, filename: str = "", progress: Progress |
             rows.add(row["_row"], "username", f"用户名“{row['username']}”与第{seen[key]}行重复")
         else:
             seen[key] = row["_row"]
-    existing = {u.lower() for u in User.objects.filter(username__in=[r["username"] for r in table.rows])
-                .values_list("username", flat=True)}
+    existing = set(User.objects.annotate(lower=Lower("username"))
+                   .filter(lower__in=[r["username"].lower() for r in table.rows]).values_list("lower", flat=True))
     for row in table.rows:
         if row["username"].lower() in existing:
             rows.add(row["_row"], "username", f"用户名“{row['username']}”已存在")
-    if result.errors:
-        return result
+    checked = {e.row for e in result.errors}
+    table.rows = [r for r in table.rows if r["_row"] not in checked]
 
     total = len(table.rows)
     with transaction.atomic():
@@ -363,6 +369,7 @@ def import_users(*, actor, data: bytes, filename: str = "", progress: Progress |
             transaction.set_rollback(True)
             result.created.clear()
             result.passwords.clear()
+            result.errors.sort(key=lambda e: e.row or 0)
             return result
         audit.record(actor=actor, action="import", comment=f"批量导入用户：{result.summary()}",
                      region_id=actor.primary.region_id if actor.primary else None, object_repr="用户导入")

@@ -26,6 +26,11 @@ from jixiao.organisations.policy import may_manage_assignment, may_manage_region
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _posted(request):
+    """The submitted data of a POST (bound even when empty, so that an empty submission is validated), else None."""
+    return request.POST if request.method == "POST" else None
+
+
 def _actor(request):
     return actor_for(request.user)
 
@@ -120,7 +125,7 @@ def region_create(request, parent_pk):
     if not may_manage_region_at(actor, parent):
         raise PermissionDenied("您无权在该区划下新建区划")
     initial = {"level": min(parent.level + 1, Region.Level.TOWN)}
-    form = forms.RegionForm(request.POST or None, initial=initial)
+    form = forms.RegionForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             region = services.region_create(actor=actor, parent=parent, **form.cleaned_data)
@@ -138,7 +143,7 @@ def region_edit(request, pk):
     actor = _actor(request)
     region = selectors.region_get(actor, pk, Action.MANAGE)
     initial = {"code": region.code, "name": region.name, "level": region.level, "bureau_name": region.bureau_name}
-    form = forms.RegionForm(request.POST or None, initial=initial)
+    form = forms.RegionForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.region_update(actor=actor, region=region, **form.cleaned_data)
@@ -155,7 +160,7 @@ def region_edit(request, pk):
 def region_move(request, pk):
     actor = _actor(request)
     region = selectors.region_get(actor, pk, Action.MANAGE)
-    form = forms.RegionMoveForm(request.POST or None, actor=actor, region=region)
+    form = forms.RegionMoveForm(_posted(request), actor=actor, region=region)
     if request.method == "POST" and form.is_valid():
         try:
             services.region_move(actor=actor, region=region, parent=form.cleaned_data["parent"])
@@ -176,7 +181,7 @@ def region_move(request, pk):
 def department_create(request, region_pk):
     actor = _actor(request)
     region = selectors.region_get(actor, region_pk, Action.MANAGE)
-    form = forms.DepartmentForm(request.POST or None)
+    form = forms.DepartmentForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             department = services.department_create(actor=actor, region=region, **form.cleaned_data)
@@ -195,7 +200,7 @@ def department_edit(request, pk):
     department = selectors.department_get(actor, pk, Action.MANAGE)
     initial = {"code": department.code, "name": department.name, "sector": department.sector,
                "is_classified": department.is_classified}
-    form = forms.DepartmentForm(request.POST or None, initial=initial)
+    form = forms.DepartmentForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.department_update(actor=actor, department=department, **form.cleaned_data)
@@ -232,7 +237,7 @@ def unit_create(request, department_pk):
     department = selectors.department_get(actor, department_pk)
     if not can(actor, Action.MANAGE, Unit(department=department, region_id=department.region_id)):
         raise PermissionDenied("您无权在该部门下新建预算单位")
-    form = forms.UnitForm(request.POST or None)
+    form = forms.UnitForm(_posted(request))
     back = _browse_url(region=department.region_id, department=department.pk)
     if request.method == "POST" and form.is_valid():
         try:
@@ -250,7 +255,7 @@ def unit_create(request, department_pk):
 def unit_edit(request, pk):
     actor = _actor(request)
     unit = selectors.unit_get(actor, pk, Action.MANAGE)
-    form = forms.UnitForm(request.POST or None, initial={"code": unit.code, "name": unit.name})
+    form = forms.UnitForm(_posted(request), initial={"code": unit.code, "name": unit.name})
     back = _browse_url(region=unit.region_id, department=unit.department_id)
     if request.method == "POST" and form.is_valid():
         try:
@@ -268,7 +273,7 @@ def unit_edit(request, pk):
 def unit_move(request, pk):
     actor = _actor(request)
     unit = selectors.unit_get(actor, pk, Action.MANAGE)
-    form = forms.UnitMoveForm(request.POST or None, actor=actor, unit=unit)
+    form = forms.UnitMoveForm(_posted(request), actor=actor, unit=unit)
     back = _browse_url(region=unit.region_id, department=unit.department_id)
     if request.method == "POST" and form.is_valid():
         try:
@@ -304,7 +309,7 @@ def unit_toggle(request, pk):
 def agency_create(request):
     actor = _actor(request)
     _require_manage(actor)
-    form = forms.AgencyForm(request.POST or None, actor=actor, with_region=True)
+    form = forms.AgencyForm(_posted(request), actor=actor, with_region=True)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -322,7 +327,7 @@ def agency_create(request):
 def agency_edit(request, pk):
     actor = _actor(request)
     agency = selectors.agency_get(actor, pk, Action.MANAGE)
-    form = forms.AgencyForm(request.POST or None, initial={"name": agency.name, "credit_code": agency.credit_code})
+    form = forms.AgencyForm(_posted(request), initial={"name": agency.name, "credit_code": agency.credit_code})
     if request.method == "POST" and form.is_valid():
         try:
             services.agency_update(actor=actor, agency=agency, **form.cleaned_data)
@@ -357,7 +362,7 @@ def user_create(request):
                if k in request.GET}
     if request.GET.get("region"):
         initial["region"] = request.GET["region"]
-    form = forms.UserCreateForm(request.POST or None, actor=actor, initial=initial)
+    form = forms.UserCreateForm(_posted(request), actor=actor, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -400,7 +405,7 @@ def user_edit(request, pk):
     _require_manage(actor)
     target = selectors.user_get_for_manage(actor, pk)
     initial = {"full_name": target.full_name, "phone": target.phone, "email": target.email}
-    form = forms.UserEditForm(request.POST or None, initial=initial)
+    form = forms.UserEditForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.user_update(actor=actor, user=target, **form.cleaned_data)
@@ -419,7 +424,7 @@ def user_password(request, pk):
     actor = _actor(request)
     _require_manage(actor)
     target = selectors.user_get_for_manage(actor, pk)
-    form = forms.PasswordResetForm(request.POST or None)
+    form = forms.PasswordResetForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             generated = services.user_set_password(actor=actor, user=target, password=form.cleaned_data["password"])
@@ -472,7 +477,7 @@ def role_add(request, pk):
     actor = _actor(request)
     _require_manage(actor)
     target = selectors.user_get_for_manage(actor, pk)
-    form = forms.RoleFieldsForm(request.POST or None, actor=actor)
+    form = forms.RoleFieldsForm(_posted(request), actor=actor)
     if request.method == "POST" and form.is_valid():
         try:
             services.role_assign(actor=actor, user=target, spec=form.cleaned_data["spec"])
@@ -509,7 +514,7 @@ def role_revoke(request, pk):
 @require_http_methods(["GET", "POST"])
 def own_password(request):
     actor = _actor(request)
-    form = forms.OwnPasswordForm(request.POST or None)
+    form = forms.OwnPasswordForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_change_own_password(actor=actor, old_password=form.cleaned_data["old_password"],
@@ -538,7 +543,7 @@ def _import_page(request, what: str):
     actor = _actor(request)
     _require_manage(actor)
     spec = IMPORTS[what]
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    form = forms.ImportForm(_posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         with transaction.atomic():
