@@ -99,7 +99,7 @@ class SubjectForm(forms.Form):
     sector = forms.CharField(label="所属行业", max_length=50, required=False)
     description = forms.CharField(label="项目概况", required=False, widget=forms.Textarea(attrs={"rows": 4}))
     annual_amount = AmountField(label="年度预算金额(元)")
-    total_amount = AmountField(label="项目总金额(元)", required=False, help_text="不填则等于年度预算金额")
+    total_amount = AmountField(label="项目总金额(元)", required=False, help_text="不填或填0则等于年度预算金额")
     adjusted_amount = AmountField(label="调整后预算(元)", required=False)
     is_classified = forms.BooleanField(label="涉密/敏感", required=False,
                                        help_text="涉密或敏感项目不公开、不导出给外部人员，须向财政部门备案")

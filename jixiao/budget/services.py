@@ -16,6 +16,7 @@ from jixiao.budget import hooks, rules
 from jixiao.budget.models import PerformanceSubject
 from jixiao.budget.workflows import SNAPSHOT_NOISE, SUBJECT_WORKFLOW, SubjectState
 from jixiao.core import audit, workflow
+from jixiao.core.money import Money
 from jixiao.core.permissions import Action, Actor, authorize, can
 from jixiao.core.workflow import WorkflowError, claim_lock
 
@@ -27,6 +28,7 @@ EDITABLE_FIELDS = (
     "annual_amount", "total_amount", "adjusted_amount", "is_classified", "classified_reason", "classified_filed_at",
     "is_research",
 )
+MONEY_FIELDS = ("annual_amount", "total_amount", "adjusted_amount")
 TEXT_FIELDS = ("code", "name", "functional_class", "functional_class_name", "sector", "description",
                "classified_reason", "project_category", "special_category")
 
@@ -43,8 +45,8 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
 
 def apply_values(subject: PerformanceSubject, data: dict) -> None:
     """Copy the editable values of `data` onto `subject`, normalised: text stripped, region from the department,
-    a blank total taken as the annual amount, the 备案 fields cleared on a non-classified subject and the filing date
-    defaulting to today."""
+    a blank or zero total taken as the annual amount, the 备案 fields cleared on a non-classified subject and the
+    filing date defaulting to today."""
     for name in EDITABLE_FIELDS:
         if name not in data:
             continue
@@ -52,10 +54,15 @@ def apply_values(subject: PerformanceSubject, data: dict) -> None:
         if name in TEXT_FIELDS:
             value = (value or "").strip()
         setattr(subject, name, value)
+    for name in MONEY_FIELDS:
+        # MoneyField(default=0) leaves a bare int 0 on an unsaved instance: make it Money like a loaded one.
+        value = getattr(subject, name)
+        if value is not None and not isinstance(value, Money):
+            setattr(subject, name, PerformanceSubject._meta.get_field(name).to_python(value))
     if subject.department_id:
         subject.region_id = subject.department.region_id
-    if subject.total_amount is None:
-        subject.total_amount = subject.annual_amount
+    if subject.total_amount is None or (subject.total_amount.fen == 0 and subject.annual_amount is not None):
+        subject.total_amount = subject.annual_amount  # a total not filled in (blank or 0) is the year's amount
     if not subject.is_classified:
         subject.classified_reason = ""
         subject.classified_filed_at = None
@@ -103,7 +110,7 @@ def _save(subject: PerformanceSubject) -> None:
 def subject_create(*, actor: Actor, data: dict) -> PerformanceSubject:
     """Create a draft subject from cleaned values (see EDITABLE_FIELDS; `fiscal_year`, `department` and `unit` as
     model instances, amounts as Money). Only units and departments create subjects, within their own reach."""
-    subject = PerformanceSubject(state=SUBJECT_WORKFLOW.initial, created_by=actor.user)
+    subject = PerformanceSubject(state=SUBJECT_WORKFLOW.initial, created_by=actor.user, total_amount=None)
     apply_values(subject, data)
     if not subject.department_id:
         raise ValidationError({"department": ["请选择主管部门"]})

@@ -233,3 +233,10 @@ def test_rules_monthly_from_cumulative():
 def test_rules_execution_rate():
     assert str(rules.execution_rate(yuan(1), yuan(3))) == "33.3"
     assert rules.execution_rate(yuan(1), yuan(0)) is None
+
+
+def test_create_without_total_on_a_fresh_instance(cast):
+    data = subject_data(cast)
+    del data["total_amount"]  # the unsaved instance's default is a bare int 0
+    s = services.subject_create(actor=actor(cast, "unit_a1"), data=data)
+    assert s.total_amount == yuan("500000")
