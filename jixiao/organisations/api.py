@@ -1,11 +1,10 @@
 """REST API of the organisations app (mounted at /api/organisations/): who am I, the organisation tree as the
 actor may read it, and user management for those who may manage users. Same permissions as the screens."""
 
-from __future__ import annotations
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.responses import Status
 
 from jixiao.core.api import api_actor
 from jixiao.core.permissions import Action
@@ -273,4 +272,4 @@ def user_create(request, payload: UserIn):
                                    for k, v in exc.message_dict.items()}) from None
         raise
     user = User.objects.prefetch_related(selectors.role_assignments_prefetch()).get(pk=user.pk)
-    return 201, {"user": user, "initial_password": generated}
+    return Status(201, {"user": user, "initial_password": generated})
