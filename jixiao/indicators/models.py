@@ -134,6 +134,7 @@ class IndicatorVersion(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField("版本")
     data = models.JSONField()
+    comment = models.CharField("修改说明", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
@@ -142,3 +143,31 @@ class IndicatorVersion(models.Model):
         verbose_name = "指标版本"
         ordering = ["indicator", "version"]
         constraints = [models.UniqueConstraint(fields=["indicator", "version"], name="uniq_indicator_version")]
+
+    def __str__(self) -> str:
+        return f"{self.data.get('name', '')} v{self.version}"
+
+
+class LibraryState(models.Model):
+    """One row: the library's revision. Every write bumps it inside its transaction; the row lock this takes hands
+    revisions out in commit order (see `jixiao.indicators.search`)."""
+
+    revision = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "指标库版本"
+
+
+class IndexChange(models.Model):
+    """The change log the search index of every process catches up from: which indicators changed at which library
+    revision (`indicator_ids` None: everything, rebuild). Old rows are pruned; a process that falls behind the pruned
+    part rebuilds. `token` is random per revision, so a process notices a database that was reset or restored."""
+
+    revision = models.PositiveBigIntegerField(unique=True)
+    token = models.CharField(max_length=16)
+    indicator_ids = models.JSONField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "指标库变更"
+        ordering = ["revision"]
