@@ -1,7 +1,6 @@
 """REST API of the policy profile, mounted at /api/policy/. Same rules as the screens: every logged-in user reads
 the profiles of their region (public rule data); finance admins of the region and sysadmins save new versions."""
 
-from __future__ import annotations
 
 import datetime
 from typing import Any

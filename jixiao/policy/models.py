@@ -53,6 +53,12 @@ class PolicyProfile(models.Model):
     def where(self) -> str:
         return self.region.name if self.region_id else "全国默认"
 
+    @property
+    def preset_label(self) -> str:
+        from jixiao.policy.presets import PRESETS
+
+        return PRESETS[self.preset].name if self.preset in PRESETS else self.preset
+
     def typed(self):
         """The stored parameters as a validated `PolicyParams`."""
         from jixiao.policy.schema import PolicyParams

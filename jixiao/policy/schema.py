@@ -438,7 +438,7 @@ class ExAnteParams(Section):
     report_conclusions: list[Conclusion] = P(
         lambda: [Conclusion.SUPPORT, Conclusion.SUPPORT_AFTER_CHANGES, Conclusion.PARTIAL_SUPPORT,
                  Conclusion.NO_SUPPORT],
-        "评估报告结论档次", "评估报告可选的总体结论（四档或三档，见 RULES §14 第7项）",
+        "评估报告结论档次", "评估报告可选的总体结论（各地为四档或三档）",
         f"{S_HN_EXANTE}；{S_ZZ_EXANTE} 第十九条")
     finance_opinions: list[Conclusion] = P(
         lambda: [Conclusion.SUPPORT, Conclusion.SUPPORT_AFTER_CHANGES, Conclusion.NO_SUPPORT],
@@ -578,7 +578,7 @@ class GoalParams(Section):
         default_frames, "指标框架",
         "可用的绩效目标/自评框架：一级指标、二级指标、权重及预算执行率分值；各框架权重合计100",
         f"{S_10} 第十三条；{S_101} 二、三(六)；{S_HN_BOND}")
-    project_frame: str = P("frame_10", "项目默认框架", "一般项目使用的框架代码（RULES §14 第1项：10号或101号）",
+    project_frame: str = P("frame_10", "项目默认框架", "一般项目使用的框架（10号框架或101号框架）",
                            f"{S_10} 第十三条；{S_101}", choices_from="frames")
     project_cost_frame: str = P("frame_10", "设成本指标项目的框架",
                                 "项目设置一级成本指标时使用的框架代码；沿用10号框架时成本作为产出下的二级指标",
@@ -721,7 +721,7 @@ class GoalReviewParams(Section):
     fair_resubmit_working_days: OptWorkingDays = P(
         None, "评为“中”后重新报送时限（工作日）",
         "审核为中的，单位在该时限内修改后重新报送，仍未达到良以上的不得进入下一环节；为空表示按程序重新报送、不设时限",
-        f"{S_ZZ_GOAL} 第二十二条（财预〔2015〕88号体系无时限，见 RULES §14 第8项）", unit="工作日",
+        f"{S_ZZ_GOAL} 第二十二条（财预〔2015〕88号体系为按程序重新报送、不设时限）", unit="工作日",
         none_label="不设时限，按程序重新报送")
 
     def _problems(self):
@@ -860,7 +860,7 @@ class SelfEvaluationParams(Section):
         None, "次年报送截止日", "自评结果的报送截止日（次年）；为空表示随部门决算报送", f"{S_10} 第二十六条",
         none_label="随部门决算报送")
     execution_rate_basis: ExecutionBasis = P(
-        ExecutionBasis.ANNUAL_BUDGET, "预算执行率口径", "预算执行率的分子分母（RULES §14 第3项）", f"{S_10} 附1、附2")
+        ExecutionBasis.ANNUAL_BUDGET, "预算执行率口径", "预算执行率的分子分母（各文件口径不同）", f"{S_10} 附1、附2")
     execution_score_mode: ExecutionScoreMode = P(
         ExecutionScoreMode.LINEAR, "预算执行率计分方式", "线性按执行率×分值计分，或按执行率档次计分",
         f"{S_10} 附1；{S_101} 三(七)")
@@ -913,7 +913,7 @@ class SelfEvaluationParams(Section):
         True, "未完成指标须分析偏差原因", "实际完成值未达指标值的，须填写偏差原因分析及改进措施", f"{S_10} 第十一条")
     grade_bands: list[GradeBand] = P(
         lambda: _grade_bands(90, 80, 60, 0), "自评结论等级", "≥90优，[80,90)良，[60,80)中，<60差（半开区间）",
-        f"{S_10} 第十八条（山西等地为80/70/60，见 RULES §14 第2项）", unit="分")
+        f"{S_10} 第十八条（山西等地为80/70/60）", unit="分")
     outsourcing_forbidden: bool = P(
         True, "自评不得委托第三方", "绩效自评由单位自行开展，原则上不得委托第三方", f"{S_6}（回忆，未核对原文）")
 
@@ -1050,7 +1050,7 @@ class ResultsParams(Section):
         60, "整改期限（天）", "收到评价结果（整改通知）后的整改期限", f"{S_ZZ_RESULT} 第八条（普陀为30天完成整改）",
         unit="天")
     rectification_kind: RectificationKind = P(
-        RectificationKind.SUBMIT_MEASURES, "整改期限含义", "期限内报送整改措施，或期限内完成整改（RULES §14 第9项）",
+        RectificationKind.SUBMIT_MEASURES, "整改期限含义", "期限内报送整改措施（河南、郑州），或期限内完成整改（普陀）",
         f"{S_ZZ_RESULT}；{S_PUTUO}")
     budget_linkage: list[LinkageRule] = P(
         default_linkage, "评价结果与下年预算挂钩",

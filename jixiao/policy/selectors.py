@@ -82,7 +82,7 @@ def effective_profile(region, fiscal_year: int) -> EffectiveProfile:
     national_pos = len(chain)
     candidates = (PolicyProfile.objects.filter(Q(region_id__in=chain) | Q(region__isnull=True),
                                                fiscal_year__lte=fiscal_year)
-                  .values_list("id", "region_id", "fiscal_year", "version"))
+                  .order_by().values_list("id", "region_id", "fiscal_year", "version"))
     best = None
     for pk, region_id, year, version in candidates:
         pos = national_pos if region_id is None else position[region_id]
@@ -135,12 +135,16 @@ def readable_region_ids(actor: Actor) -> set[int]:
     ids: set[int] = set()
     if not actor.grants:
         return ids
+    cached = getattr(actor, "_policy_readable_region_ids", None)  # the actor lives for one request
+    if cached is not None:
+        return set(cached)
     for grant in actor.grants:
         ids.update(int(x) for x in grant.region_path.strip("/").split("/") if x)
     regions = Region.objects.all()
     for action in (Action.CONFIGURE, Action.AGGREGATE):
         if actor.may(action):
-            ids.update(scope(actor, action, regions, doc_type=REGION_DOC).values_list("pk", flat=True))
+            ids.update(scope(actor, action, regions, doc_type=REGION_DOC).order_by().values_list("pk", flat=True))
+    actor._policy_readable_region_ids = frozenset(ids)
     return ids
 
 

@@ -65,7 +65,7 @@ def _create_version(*, actor, region: Region | None, fiscal_year: int, params: P
             with transaction.atomic():
                 row = PolicyProfile.objects.create(
                     region=region, fiscal_year=fiscal_year, version=latest_number + 1, preset=preset,
-                    name=(name or (latest.name if latest else f"{_where(region)}{fiscal_year}年政策配置"))[:100],
+                    name=(name or f"{_where(region)}{fiscal_year}年政策配置")[:100],
                     params=params.to_json(), comment=comment, created_by=user)
         except IntegrityError:
             raise ConcurrentEditError(
@@ -114,6 +114,24 @@ def profile_create_from_preset(*, actor, region: Region | None, fiscal_year: int
     return _create_version(actor=actor, region=region, fiscal_year=year, params=chosen.params(), comment=comment,
                            base_version=base_version, check_base=base_version is not None, name=name,
                            preset=chosen.code)
+
+
+def profile_ensure_effective(*, region: Region | None, fiscal_year: int) -> selectors.EffectiveProfile:
+    """The effective profile, guaranteed to come from a stored version row.
+
+    Call this (rather than `selectors.effective_profile`) before computing a result that will store the profile
+    version it used: when nothing is stored yet for the region's chain, the national default for the year is saved
+    first (by the system, audited), so the result can point at a row that will never change."""
+    year = _check_year(fiscal_year)
+    eff = selectors.effective_profile(region, year)
+    if eff.profile_id is not None:
+        return eff
+    try:
+        profile_create_from_preset(actor=None, region=None, fiscal_year=year, preset="national_2020",
+                                   comment="首次使用时自动保存全国默认配置", base_version=0)
+    except ConcurrentEditError:
+        pass  # saved concurrently by another request: use that row
+    return selectors.effective_profile(region, year)
 
 
 def profile_year_lock(*, actor, region: Region | None, fiscal_year: int, reason: str) -> PolicyYearLock:

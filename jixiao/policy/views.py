@@ -91,9 +91,9 @@ def profile(request):
     where = Where(request)
     eff = selectors.effective_profile(where.region, where.year)
     ctx = where.context()
-    ctx.update({"eff": eff, "stages": _stages(eff.params.to_json()), "lock": selectors.year_lock(where.region,
-                                                                                               where.year),
-                "lock_form": LockForm(), "presets": PRESETS.values()})
+    ctx.update({"eff": eff, "stages": _stages(eff.params.to_json()),
+                "lock": selectors.year_lock(where.region, where.year), "lock_form": LockForm(),
+                "presets": PRESETS.values(), "preset_name": PRESETS[eff.preset].name if eff.preset in PRESETS else ""})
     return render(request, "policy/profile.html", ctx)
 
 

@@ -23,8 +23,24 @@ def _join(parts) -> SafeString:
 
 
 def _source_cell(spec: FieldSpec) -> SafeString:
+    if not spec.source and not spec.description:
+        return mark_safe('<td class="pf-about"></td>')
     return format_html('<td class="pf-about">{}<div class="pf-source">来源：{}</div></td>', spec.description,
                        spec.source or "—")
+
+
+def _about(spec: FieldSpec) -> SafeString:
+    if not spec.source and not spec.description:
+        return mark_safe("")
+    return format_html('<div class="pf-about">{}<div class="pf-source">来源：{}</div></div>', spec.description,
+                       spec.source or "—")
+
+
+NUMERIC_KINDS = frozenset({"decimal", "int"})
+
+
+def _value_class(spec: FieldSpec) -> str:
+    return "pf-value num" if spec.kind in NUMERIC_KINDS else "pf-value"
 
 
 # --- read-only view -----------------------------------------------------------------------------------------------
@@ -38,11 +54,10 @@ def _display_model(model: type[BaseModel], values: dict) -> SafeString:
     for spec in fields_of(model):
         value = values.get(spec.name)
         if spec.kind == "list_model":
-            rows.append(format_html('<tr><th>{}</th><td class="pf-value" colspan="2">{}<div class="pf-about">{}'
-                                    '<div class="pf-source">来源：{}</div></div></td></tr>',
-                                    spec.title, _display_list(spec, value or []), spec.description, spec.source))
+            rows.append(format_html('<tr><th>{}</th><td class="pf-value" colspan="2">{}{}</td></tr>',
+                                    spec.title, _display_list(spec, value or []), _about(spec)))
         else:
-            rows.append(format_html('<tr><th>{}</th><td class="pf-value num">{}</td>{}</tr>', spec.title,
+            rows.append(format_html('<tr><th>{}</th><td class="{}">{}</td>{}</tr>', spec.title, _value_class(spec),
                                     format_value(spec, value, values), _source_cell(spec)))
     return format_html('<table class="grid pf-view"><tbody>{}</tbody></table>', _join(rows))
 
@@ -60,7 +75,8 @@ def _display_list(spec: FieldSpec, items: list) -> SafeString:
     cols = fields_of(model)
     head = format_html_join("", "<th>{}</th>", ((c.title,) for c in cols))
     body = format_html_join("", "<tr>{}</tr>", (
-        (format_html_join("", '<td class="num">{}</td>', ((format_value(c, item.get(c.name), item),) for c in cols)),)
+        (format_html_join("", '<td class="{}">{}</td>', ((_value_class(c), format_value(c, item.get(c.name), item))
+                                                         for c in cols)),)
         for item in items))
     return format_html('<table class="grid pf-list"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body)
 
@@ -106,10 +122,9 @@ class FormRenderer:
             path = f"{prefix}.{spec.name}"
             value = values.get(spec.name)
             if spec.kind == "list_model":
-                rows.append(format_html(
-                    '<tr><th>{}</th><td colspan="2"><div class="pf-about">{}<div class="pf-source">来源：{}</div></div>'
-                    "{}{}</td></tr>", spec.title, spec.description, spec.source, self._errors(path),
-                    self._list(spec, value if isinstance(value, list) else [], path)))
+                rows.append(format_html('<tr><th>{}</th><td colspan="2">{}{}{}</td></tr>', spec.title, _about(spec),
+                                        self._errors(path),
+                                        self._list(spec, value if isinstance(value, list) else [], path)))
             else:
                 rows.append(format_html('<tr><th><label for="{}">{}</label></th><td>{}{}</td>{}</tr>', _id(path),
                                         spec.title, self._widget(spec, value, path, values, wide=True),
@@ -176,7 +191,7 @@ class FormRenderer:
                 return format_html('<textarea id="{}" name="{}" rows="3" cols="60">{}</textarea>'
                                    '<div class="hint">多项用顿号“、”或换行分隔</div>', ident, path, text)
             return format_html('<input type="text" id="{}" name="{}" value="{}" size="{}">', ident, path, text,
-                               30 if wide else 24)
+                               40 if wide else 36)
         text = "" if value is None else str(value)
         size = {"decimal": 14 if spec.is_money else 8, "int": 6, "month_day": 6}.get(spec.kind, 24 if wide else 16)
         attrs = mark_safe("")
@@ -186,6 +201,8 @@ class FormRenderer:
             attrs = mark_safe(' placeholder="月-日"')
         money = mark_safe(' data-money="yuan"') if spec.is_money else ""
         unit = format_html('<span class="pf-unit">{}</span>', spec.unit) if spec.unit and wide else ""
+        if spec.is_money:  # filled by policy.js with the amount in 万元
+            unit = format_html('{}<span class="pf-wan" data-for="{}"></span>', unit, ident)
         none_hint = (format_html('<span class="hint">留空：{}</span>', spec.none_label)
                      if spec.optional and spec.none_label and wide else "")
         return format_html('<input type="text" id="{}" name="{}" value="{}" size="{}"{}{}>{}{}', ident, path, text,
@@ -197,7 +214,8 @@ class FormRenderer:
 
 def _select(path: str, ident: str, options, value, optional: bool) -> SafeString:
     current = "" if value is None else str(getattr(value, "value", value))
-    opts = [("", "（不设）")] if optional else []
+    # An empty choice when the field may be empty, or has no value yet (a new row stays blank until chosen).
+    opts = [("", "（不设）" if optional else "（请选择）")] if optional or not current else []
     opts += list(options)
     if current and current not in {c for c, _ in opts}:
         opts.append((current, current))

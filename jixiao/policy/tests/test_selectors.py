@@ -108,3 +108,9 @@ def test_profile_diff(cast, actors):
     # 10 and 10.00 are the same number
     assert selectors.profile_diff(params_with(**{"spot_check.sample_rate_pct": "30.00"}), params_with()) == []
     assert Decimal("30.00") == Decimal("30")
+
+
+def test_ensure_effective_pins_a_stored_version(cast):
+    eff = services.profile_ensure_effective(region=cast.county, fiscal_year=2026)
+    assert eff.profile_id is not None and eff.origin == "national"
+    assert services.profile_ensure_effective(region=cast.city, fiscal_year=2026).profile_id == eff.profile_id

@@ -18,8 +18,8 @@ def login(client, cast, name):
 
 def form_data(params: dict | None = None, **changes) -> dict:
     """What the edit form posts for a parameter set, built from the rendered form itself."""
-    from jixiao.policy.widgets import FormRenderer
     from jixiao.policy.schema import STAGES
+    from jixiao.policy.widgets import FormRenderer
 
     html = "".join(str(FormRenderer(params or PolicyParams().to_json()).section(n)) for n, _ in STAGES)
     data: dict = {}
@@ -88,7 +88,7 @@ def test_anonymous_is_sent_to_login(client, cast):
 
 def test_edit_form_saves_a_new_version(client, cast):
     login(client, cast, "finance_admin")
-    r = client.get("/policy/edit/?region=%d&year=2026" % cast.city.pk)
+    r = client.get(f"/policy/edit/?region={cast.city.pk}&year=2026")
     assert r.status_code == 200
     html = r.content.decode()
     assert 'name="monitoring.points.0.due"' in html and 'name="monitoring.points.__count"' in html
@@ -96,7 +96,7 @@ def test_edit_form_saves_a_new_version(client, cast):
                         "monitoring__points__1__period_end": "9-30", "monitoring__points__1__data_months": "9",
                         "monitoring__points__1__due": "10月15日"})
     data.update(comment="按本地文件调整", base_version="0")
-    r = client.post("/policy/edit/?region=%d&year=2026" % cast.city.pk, data)
+    r = client.post(f"/policy/edit/?region={cast.city.pk}&year=2026", data)
     assert r.status_code == 302, r.content.decode()[:3000]
     row = PolicyProfile.objects.get(region=cast.city, fiscal_year=2026)
     params = row.typed()
@@ -112,7 +112,7 @@ def test_edit_form_shows_chinese_errors_and_saves_nothing(client, cast):
     data = form_data(**{"goals__frames__0__groups__0__weight": "45", "spot_check__sample_rate_pct": "130",
                         "monitoring__points__0__due": "02-30", "ex_ante__annual_amount_yuan": "5000000.123"})
     data.update(comment="试试", base_version="0")
-    r = client.post("/policy/edit/?region=%d&year=2026" % cast.city.pk, data)
+    r = client.post(f"/policy/edit/?region={cast.city.pk}&year=2026", data)
     assert r.status_code == 400
     html = r.content.decode()
     assert "保存失败，未做任何修改：共 4 处错误" in html
@@ -128,7 +128,7 @@ def test_edit_deletes_and_adds_rows(client, cast):
     login(client, cast, "finance_admin")
     data = form_data(**{"monitoring__cumulative_floors__0__month": "6", "monitoring__cumulative_floors__0__min_rate": "40"})
     data.update({"spot_check.must_include.0.__delete": "1", "comment": "删一行加一行", "base_version": "0"})
-    r = client.post("/policy/edit/?region=%d&year=2026" % cast.city.pk, data)
+    r = client.post(f"/policy/edit/?region={cast.city.pk}&year=2026", data)
     assert r.status_code == 302
     params = PolicyProfile.objects.get(region=cast.city).typed()
     assert [(f.month, f.min_rate) for f in params.monitoring.cumulative_floors] == [(6, 40)]
@@ -141,7 +141,7 @@ def test_stale_edit_is_refused_on_screen(client, cast, actors):
                           params=PolicyParams(), comment="别人先存", base_version=0)
     data = form_data()
     data.update(comment="我也存", base_version="0")
-    r = client.post("/policy/edit/?region=%d&year=2026" % cast.city.pk, data)
+    r = client.post(f"/policy/edit/?region={cast.city.pk}&year=2026", data)
     assert r.status_code == 200 and "已被他人修改" in r.content.decode()
     assert PolicyProfile.objects.count() == 1
 
@@ -150,15 +150,15 @@ def test_stale_edit_is_refused_on_screen(client, cast, actors):
                                          ("overseer", 403)])
 def test_edit_is_for_the_regions_finance_admin(client, cast, user, status):
     login(client, cast, user)
-    assert client.get("/policy/edit/?region=%d&year=2026" % cast.city.pk).status_code == status
-    assert client.post("/policy/from-preset/?region=%d&year=2026" % cast.city.pk,
+    assert client.get(f"/policy/edit/?region={cast.city.pk}&year=2026").status_code == status
+    assert client.post(f"/policy/from-preset/?region={cast.city.pk}&year=2026",
                        {"preset": "shanxi"}).status_code == status
     assert not PolicyProfile.objects.exists()
 
 
-def test_from_preset_history_and_diff(client, cast):
+def test_from_preset_history_and_diff(client, cast, django_assert_max_num_queries):
     login(client, cast, "finance_admin")
-    q = "?region=%d&year=2026" % cast.city.pk
+    q = f"?region={cast.city.pk}&year=2026"
     assert client.get("/policy/from-preset/" + q).status_code == 200
     r = client.post("/policy/from-preset/" + q, {"preset": "zhengzhou_2023", "comment": "", "base_version": "0"})
     assert r.status_code == 302
@@ -166,7 +166,8 @@ def test_from_preset_history_and_diff(client, cast):
     assert r.status_code == 302
     r = client.get("/policy/" + q)
     assert "本级2026年第2版" in r.content.decode()
-    r = client.get("/policy/history/" + q)
+    with django_assert_max_num_queries(14):
+        r = client.get("/policy/history/" + q)
     html = r.content.decode()
     assert r.status_code == 200 and "第2版" in html and "改用普陀口径" in html
     assert "结果应用 › 整改期限（天）：60 天 → <b>30 天</b>" in html
@@ -205,7 +206,7 @@ def test_lock_from_the_profile_page(client, cast):
     r = client.post("/policy/lock/", {"region": cast.city.pk, "year": 2025, "reason": "2025年结果已定稿"})
     assert r.status_code == 302
     assert selectors.year_lock(cast.city, 2025) is not None
-    r = client.get("/policy/?region=%d&year=2025" % cast.city.pk)
+    r = client.get(f"/policy/?region={cast.city.pk}&year=2025")
     assert "已锁定" in r.content.decode()
     client.logout()
     login(client, cast, "clerk_a")
