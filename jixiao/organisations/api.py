@@ -2,6 +2,7 @@
 actor may read it, and user management for those who may manage users. Same permissions as the screens."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.responses import Status
@@ -253,13 +254,9 @@ def user_create(request, payload: UserIn):
     specs, errors = [], {}
     for i, r in enumerate(payload.roles):
         try:
-            specs.append(services.assignment_from_codes(
-                role=r.role, region=r.region_code or None, department_code=r.department_code,
-                unit_code=r.unit_code, agency_code=r.agency_credit_code, department_codes=r.department_codes,
-                actor=actor))
+            specs.append(_spec_from(actor, r, f"roles.{i}."))
         except ValidationError as exc:
-            for k, v in exc.message_dict.items():
-                errors[f"roles.{i}.{_ROLE_FIELDS.get(k, k)}"] = v
+            errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     try:
@@ -273,3 +270,183 @@ def user_create(request, payload: UserIn):
         raise
     user = User.objects.prefetch_related(selectors.role_assignments_prefetch()).get(pk=user.pk)
     return Status(201, {"user": user, "initial_password": generated})
+
+
+# ---- writes (the same services as the screens) ----------------------------------------------------------------------
+
+class UserPatch(Schema):
+    full_name: str | None = Field(None, max_length=60)
+    phone: str | None = Field(None, max_length=30)
+    email: str | None = Field(None, max_length=254)
+
+
+class PasswordIn(Schema):
+    password: str | None = Field(None, description="留空则自动生成并在响应中返回一次")
+
+
+class PasswordOut(Schema):
+    initial_password: str | None = None
+
+
+def _managed_user(request, user_id: int) -> tuple:
+    actor = api_actor(request)
+    _require_manage(actor)
+    return actor, selectors.user_get_for_manage(actor, user_id)
+
+
+def _fresh_user(user: User) -> User:
+    return User.objects.prefetch_related(selectors.role_assignments_prefetch()).get(pk=user.pk)
+
+
+@router.patch("/users/{user_id}", response=UserOut, summary="修改用户信息")
+def user_update(request, user_id: int, payload: UserPatch):
+    actor, user = _managed_user(request, user_id)
+    services.user_update(actor=actor, user=user, **payload.dict(exclude_unset=True))
+    return _fresh_user(user)
+
+
+@router.post("/users/{user_id}/password", response=PasswordOut, summary="重置密码（同时解除锁定、吊销令牌）")
+def user_password(request, user_id: int, payload: PasswordIn):
+    actor, user = _managed_user(request, user_id)
+    return {"initial_password": services.user_set_password(actor=actor, user=user, password=payload.password)}
+
+
+@router.post("/users/{user_id}/unlock", response=UserOut, summary="解除登录锁定")
+def user_unlock(request, user_id: int):
+    actor, user = _managed_user(request, user_id)
+    services.user_unlock(actor=actor, user=user)
+    return _fresh_user(user)
+
+
+@router.post("/users/{user_id}/deactivate", response=UserOut, summary="停用账号")
+def user_deactivate(request, user_id: int):
+    actor, user = _managed_user(request, user_id)
+    services.user_deactivate(actor=actor, user=user)
+    return _fresh_user(user)
+
+
+@router.post("/users/{user_id}/activate", response=UserOut, summary="启用账号")
+def user_activate(request, user_id: int):
+    actor, user = _managed_user(request, user_id)
+    services.user_activate(actor=actor, user=user)
+    return _fresh_user(user)
+
+
+def _spec_from(actor, r: RoleIn, prefix: str = ""):
+    try:
+        return services.assignment_from_codes(
+            role=r.role, region=r.region_code or None, department_code=r.department_code, unit_code=r.unit_code,
+            agency_code=r.agency_credit_code, department_codes=r.department_codes, actor=actor)
+    except ValidationError as exc:
+        raise ValidationError({f"{prefix}{_ROLE_FIELDS.get(k, k)}": v for k, v in exc.message_dict.items()}) from None
+
+
+@router.post("/users/{user_id}/roles", response={201: RoleOut}, summary="为用户添加角色")
+def role_add(request, user_id: int, payload: RoleIn):
+    actor, user = _managed_user(request, user_id)
+    spec = _spec_from(actor, payload)
+    try:
+        ra = services.role_assign(actor=actor, user=user, spec=spec)
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError({_ROLE_FIELDS.get(k, k): v for k, v in exc.message_dict.items()}) from None
+    ra = RoleAssignment.objects.select_related("region", "department", "unit", "agency").get(pk=ra.pk)
+    return Status(201, role_out(ra))
+
+
+@router.delete("/roles/{role_id}", response={204: None}, summary="撤销角色")
+def role_revoke(request, role_id: int):
+    actor = api_actor(request)
+    _require_manage(actor)
+    ra = (RoleAssignment.objects.select_related("user")
+          .filter(pk=role_id, user__in=selectors.users_for_manage(actor)).first())
+    if ra is None:
+        raise Http404("未找到该角色")
+    services.role_revoke(actor=actor, assignment=ra)
+    return Status(204, None)
+
+
+class RegionIn(Schema):
+    code: str = Field(max_length=12)
+    name: str = Field(max_length=100)
+    level: int = Field(description="1省 2市 3县(区) 4乡镇(街道)")
+    parent_code: str = Field(max_length=12)
+    bureau_name: str = Field("", max_length=100)
+
+
+class DepartmentIn(Schema):
+    region_code: str = Field(max_length=12)
+    code: str = Field(max_length=30)
+    name: str = Field(max_length=100)
+    sector: str = Field("", max_length=50)
+    is_classified: bool = False
+
+
+class DepartmentPatch(Schema):
+    code: str | None = Field(None, max_length=30)
+    name: str | None = Field(None, max_length=100)
+    sector: str | None = Field(None, max_length=50)
+    is_classified: bool | None = None
+
+
+class UnitIn(Schema):
+    region_code: str = Field(max_length=12)
+    department_code: str = Field(max_length=30)
+    code: str = Field(max_length=30)
+    name: str = Field(max_length=100)
+
+
+class UnitPatch(Schema):
+    code: str | None = Field(None, max_length=30)
+    name: str | None = Field(None, max_length=100)
+
+
+def _readable_region(actor, code: str, field: str):
+    region = selectors.regions_for(actor).filter(code=code).first()
+    if region is None:
+        raise ValidationError({field: [f"区划代码 {code} 不存在或不在您的权限范围内"]})
+    return region
+
+
+@router.post("/regions", response={201: RegionOut}, summary="新建区划（须有下级区划的管理权限）")
+def region_create(request, payload: RegionIn):
+    actor = api_actor(request)
+    parent = _readable_region(actor, payload.parent_code, "parent_code")
+    region = services.region_create(actor=actor, code=payload.code, name=payload.name, level=payload.level,
+                                    parent=parent, bureau_name=payload.bureau_name)
+    return Status(201, region)
+
+
+@router.post("/departments", response={201: DepartmentOut}, summary="新建主管部门")
+def department_create(request, payload: DepartmentIn):
+    actor = api_actor(request)
+    region = _readable_region(actor, payload.region_code, "region_code")
+    department = services.department_create(actor=actor, region=region, code=payload.code, name=payload.name,
+                                            sector=payload.sector, is_classified=payload.is_classified)
+    return Status(201, department)
+
+
+@router.patch("/departments/{department_id}", response=DepartmentOut, summary="修改主管部门")
+def department_update(request, department_id: int, payload: DepartmentPatch):
+    actor = api_actor(request)
+    department = selectors.department_get(actor, department_id, Action.MANAGE)
+    return services.department_update(actor=actor, department=department, **payload.dict(exclude_unset=True))
+
+
+@router.post("/units", response={201: UnitOut}, summary="新建预算单位")
+def unit_create(request, payload: UnitIn):
+    actor = api_actor(request)
+    region = _readable_region(actor, payload.region_code, "region_code")
+    department = selectors.departments_for(actor).filter(region=region, code=payload.department_code).first()
+    if department is None:
+        raise ValidationError({"department_code": [f"“{region.name}”下不存在部门编码 {payload.department_code}"]})
+    unit = services.unit_create(actor=actor, department=department, code=payload.code, name=payload.name)
+    return Status(201, unit)
+
+
+@router.patch("/units/{unit_id}", response=UnitOut, summary="修改预算单位")
+def unit_update(request, unit_id: int, payload: UnitPatch):
+    actor = api_actor(request)
+    unit = selectors.unit_get(actor, unit_id, Action.MANAGE)
+    return services.unit_update(actor=actor, unit=unit, **payload.dict(exclude_unset=True))

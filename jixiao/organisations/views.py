@@ -110,6 +110,9 @@ def browse(request):
         "units": units, "results": results, "q": q, "inactive": inactive, "agencies": agencies,
         "region_manageable": region_manageable,
         "can_add_child": region is not None and may_manage_region_at(actor, region),
+        # the parent is in the tree whenever it is readable, and only a readable parent can be managed
+        "can_move": region_manageable and region.parent_id in by_id
+        and can(actor, Action.MANAGE, by_id[region.parent_id].region),
         "can_manage": actor.may(Action.MANAGE),
         "department_manageable": department is not None and can(actor, Action.MANAGE, department),
     })

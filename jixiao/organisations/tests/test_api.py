@@ -124,3 +124,59 @@ def test_session_api_needs_csrf(client, cast):
     r = c.post(f"{BASE}/users", {"username": "x", "full_name": "x", "roles": [{"role": "专家", "region_code": "150500"}]},
                content_type="application/json")
     assert r.status_code in (401, 403) and not User.objects.filter(username="x").exists()
+
+
+def test_user_management_writes(client, cast):
+    auth = bearer(client, "finance_admin")
+    uid = cast.users["clerk_a"].pk
+    r = client.patch(f"{BASE}/users/{uid}", {"phone": "0475-1"}, content_type="application/json", **auth)
+    assert r.status_code == 200 and r.json()["phone"] == "0475-1" and r.json()["full_name"] == "教育局财务科"
+    r = client.post(f"{BASE}/users/{uid}/password", {}, content_type="application/json", **auth)
+    password = r.json()["initial_password"]
+    assert User.objects.get(pk=uid).check_password(password)
+    r = client.post(f"{BASE}/users/{uid}/unlock", **auth)
+    assert r.status_code == 400 and r.json()["error"]["message"] == "该账号未被锁定"
+    r = client.post(f"{BASE}/users/{uid}/roles", {"role": "财政预算业务科室", "region_code": "150500",
+                                                  "department_codes": ["302"]}, content_type="application/json",
+                    **auth)
+    assert r.status_code == 201 and r.json()["department_codes"] == ["302"]
+    role_id = r.json()["id"]
+    r = client.post(f"{BASE}/users/{uid}/roles", {"role": "预算单位", "region_code": "150500", "unit_code": "1"},
+                    content_type="application/json", **auth)
+    assert r.json()["error"]["fields"] == {"unit_code": ["“通辽市”下不存在单位编码 1"]}
+    assert client.delete(f"{BASE}/roles/{role_id}", **auth).status_code == 204
+    assert client.delete(f"{BASE}/roles/{role_id}", **auth).status_code == 404
+    assert client.post(f"{BASE}/users/{uid}/deactivate", **auth).json()["is_active"] is False
+    assert client.post(f"{BASE}/users/{uid}/activate", **auth).json()["is_active"] is True
+    other = bearer(client, "county_admin")
+    assert client.post(f"{BASE}/users/{uid}/deactivate", **other).status_code == 404
+
+
+def test_organisation_writes(client, cast):
+    auth = bearer(client, "finance_admin")
+    r = client.post(f"{BASE}/departments", {"region_code": "150500", "code": "305", "name": "通辽市水利局"},
+                    content_type="application/json", **auth)
+    assert r.status_code == 201 and r.json()["region_code"] == "150500"
+    dept_id = r.json()["id"]
+    r = client.post(f"{BASE}/units", {"region_code": "150500", "department_code": "305", "code": "305001",
+                                      "name": "水利局本级"}, content_type="application/json", **auth)
+    assert r.status_code == 201 and r.json()["department_code"] == "305"
+    r = client.patch(f"{BASE}/departments/{dept_id}", {"name": "通辽市水务局"}, content_type="application/json",
+                     **auth)
+    assert r.json()["name"] == "通辽市水务局"
+    r = client.patch(f"{BASE}/units/{cast.unit_a1.pk}", {"code": "301002"}, content_type="application/json", **auth)
+    assert r.status_code == 400 and "已被“通辽市第二中学”使用" in r.json()["error"]["fields"]["code"][0]
+    r = client.post(f"{BASE}/departments", {"region_code": "150502", "code": "309", "name": "x"},
+                    content_type="application/json", **auth)
+    assert r.status_code == 403  # the county is readable, not manageable
+    r = client.post(f"{BASE}/regions", {"code": "150521", "name": "科左中旗", "level": 3, "parent_code": "150500"},
+                    content_type="application/json", **auth)
+    assert r.status_code == 403
+    r = client.post(f"{BASE}/regions", {"code": "150521", "name": "科左中旗", "level": 3, "parent_code": "150500"},
+                    content_type="application/json", **bearer(client, "sysadmin"))
+    assert r.status_code == 201 and r.json()["parent_id"] == cast.city.pk
+    clerk = bearer(client, "clerk_a")
+    r = client.patch(f"{BASE}/units/{cast.unit_a1.pk}", {"name": "x"}, content_type="application/json", **clerk)
+    assert r.status_code == 403
+    r = client.patch(f"{BASE}/units/{cast.unit_b1.pk}", {"name": "x"}, content_type="application/json", **clerk)
+    assert r.status_code == 404

@@ -191,3 +191,12 @@ def test_agency_forms(client, cast):
     assert r.status_code == 302
     client.force_login(cast.users["clerk_a"])
     assert client.get(reverse("organisations:agency_create")).status_code == 403
+
+
+def test_move_button_only_where_a_move_is_possible(client, cast):
+    city_html = page(client, cast.users["sysadmin"], region=cast.city.pk).content.decode()
+    assert reverse("organisations:region_move", args=[cast.city.pk]) not in city_html
+    county_html = page(client, cast.users["sysadmin"], region=cast.county.pk).content.decode()
+    assert reverse("organisations:region_move", args=[cast.county.pk]) in county_html
+    finance_html = page(client, cast.users["finance_admin"], region=cast.city.pk).content.decode()
+    assert "移动区划" not in finance_html and "新建下级区划" not in finance_html and "修改区划" in finance_html
