@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Concat, Substr
 
@@ -61,6 +62,17 @@ def _raise_if(errors: dict) -> None:
 def _check_manage(actor: Actor, obj, message: str = "您无权管理该组织机构") -> None:
     if not can(actor, Action.MANAGE, obj):
         raise PermissionDenied(message)
+
+
+@contextmanager
+def _unique(field: str, message: str):
+    """Turn a unique-constraint race (two people saving the same code at once: the check before the write passed
+    for both) into the same field error the check gives, instead of a server error."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise ValidationError({field: [message]}) from None
 
 
 def _changed(obj, data: dict) -> dict:
@@ -128,7 +140,8 @@ def region_create(*, actor, code: str, name: str, level: int, parent: Region | N
     if not may_manage_region_at(actor, parent):
         raise PermissionDenied("您无权在该区划下新建区划")
     data = _clean_new_region(code=code, name=name, level=level, bureau_name=bureau_name, parent=parent)
-    region = Region.objects.create(parent=parent, **data)
+    with _unique("code", f"区划代码 {data['code']} 已被使用"):
+        region = Region.objects.create(parent=parent, **data)
     audit.record(actor=actor, action="create", obj=region, after=audit.snapshot(region), region_id=region.pk)
     return region
 
@@ -240,8 +253,9 @@ def department_create(*, actor, region: Region, code: str, name: str, sector: st
     if not region.is_active:
         errors["region"] = f"区划“{region.name}”已停用"
     _raise_if(errors)
-    department = Department.objects.create(region=region, code=code, name=name, sector=sector,
-                                           is_classified=bool(is_classified))
+    with _unique("code", f"该区划下部门编码 {code} 已被使用"):
+        department = Department.objects.create(region=region, code=code, name=name, sector=sector,
+                                               is_classified=bool(is_classified))
     audit.record(actor=actor, action="create", obj=department, after=audit.snapshot(department))
     return department
 
@@ -335,7 +349,8 @@ def unit_create(*, actor, department: Department, code: str, name: str) -> Unit:
     if not department.is_active:
         errors["department"] = f"主管部门“{department.name}”已停用"
     _raise_if(errors)
-    unit = Unit.objects.create(department=department, region_id=department.region_id, code=code, name=name)
+    with _unique("code", f"该区划下单位编码 {code} 已被使用"):
+        unit = Unit.objects.create(department=department, region_id=department.region_id, code=code, name=name)
     audit.record(actor=actor, action="create", obj=unit, after=audit.snapshot(unit))
     return unit
 
@@ -442,7 +457,8 @@ def agency_create(*, actor, region: Region, name: str, credit_code: str) -> Agen
     if err:
         errors["credit_code"] = err
     _raise_if(errors)
-    agency = Agency.objects.create(region=region, name=name, credit_code=credit_code)
+    with _unique("credit_code", "统一社会信用代码已被使用"):
+        agency = Agency.objects.create(region=region, name=name, credit_code=credit_code)
     audit.record(actor=actor, action="create", obj=agency, after=audit.snapshot(agency))
     return agency
 
@@ -751,7 +767,8 @@ def user_create(*, actor, username: str, full_name: str, assignments: list[Assig
         _check_password(password, user, errors)
     _raise_if(errors)
     user.set_password(password)
-    user.save()
+    with _unique("username", f"用户名“{username}”已存在"):
+        user.save()
     for spec in cleaned:
         _create_assignment(actor, user, spec)
     _record_user(actor, "create", user, None)
@@ -881,7 +898,8 @@ def bootstrap_admin(*, username: str, password: str, region: Region, full_name: 
         _check_password(password or "", user, errors)
     _raise_if(errors)
     user.set_password(password)
-    user.save()
+    with _unique("username", f"用户名“{username}”已存在"):
+        user.save()
     spec = clean_assignment(AssignmentSpec(role=Role.SYSADMIN, region=region))
     _create_assignment(None, user, spec)
     _record_user(None, "create", user, None, comment="命令行创建系统管理员")
@@ -893,7 +911,8 @@ def bootstrap_region(*, code: str, name: str, level: int, bureau_name: str = "",
                      parent: Region | None = None) -> Region:
     """A region created from the command line, before any administrator exists."""
     data = _clean_new_region(code=code, name=name, level=level, bureau_name=bureau_name, parent=parent)
-    region = Region.objects.create(parent=parent, **data)
+    with _unique("code", f"区划代码 {data['code']} 已被使用"):
+        region = Region.objects.create(parent=parent, **data)
     audit.record(actor=None, action="create", obj=region, after=audit.snapshot(region), region_id=region.pk,
                  comment="命令行创建区划")
     return region

@@ -127,3 +127,12 @@ def test_classified_department_flag_is_audited(cast):
     assert Department.objects.get(pk=cast.dept_b.pk).is_classified
     assert history_for(cast.dept_b).get().after["is_classified"] is True
     assert Unit.objects.filter(department=cast.dept_b).count() == 1
+
+
+def test_a_unique_race_becomes_a_field_error(cast):
+    # two people saving the same code at once both pass the check; the constraint catches the second
+    with pytest.raises(ValidationError) as exc:
+        with services._unique("code", "该区划下部门编码 301 已被使用"):
+            Department.objects.create(region=cast.city, code="301", name="同时保存的部门")
+    assert exc.value.message_dict == {"code": ["该区划下部门编码 301 已被使用"]}
+    assert Department.objects.filter(region=cast.city).count() == 2  # and the transaction is still usable
