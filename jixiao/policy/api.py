@@ -3,6 +3,7 @@ the profiles of their region (public rule data); finance admins of the region an
 
 
 import datetime
+from functools import cache
 from typing import Any
 
 from django.http import Http404
@@ -120,9 +121,7 @@ def _region(actor: Actor, region_id: int | None, national: bool = False) -> Regi
 
 
 def _year(year: int | None) -> int:
-    from jixiao.policy.views import _current_year
-
-    return services._check_year(year if year is not None else _current_year())
+    return services._check_year(year if year is not None else selectors.current_year())
 
 
 def _effective_out(eff: selectors.EffectiveProfile) -> dict:
@@ -214,4 +213,9 @@ def preset_detail(request, code: str):
 
 @router.get("/schema", response=dict[str, Any], summary="参数集的 JSON Schema（含中文标题、说明与依据文号）")
 def params_schema(request):
+    return _json_schema()
+
+
+@cache
+def _json_schema() -> dict:
     return PolicyParams.model_json_schema()

@@ -49,7 +49,3 @@ class PresetForm(forms.Form):
     comment = forms.CharField(label="说明", max_length=500, required=False,
                               widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
     base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
-
-
-class LockForm(forms.Form):
-    reason = forms.CharField(label="锁定原因", max_length=200, error_messages={"required": "请填写锁定原因"})

@@ -468,8 +468,8 @@ class ExAnteParams(Section):
         if not self.scope_kinds:
             yield ("scope_kinds",), "评估范围至少选择一项"
         yield from _check_unique(self.exemption_kinds, "exemption_kinds", "免评情形")
-        for field, label in (("total_amount_yuan", "总投入门槛"), ("finance_annual_amount_yuan",
-        "财政评估年度投入门槛")):
+        for field, label in (("total_amount_yuan", "总投入门槛"),
+                             ("finance_annual_amount_yuan", "财政评估年度投入门槛")):
             value = getattr(self, field)
             if value is not None and value < self.annual_amount_yuan:
                 yield (field,), f"{label}不能低于年度投入门槛（{_fmt(self.annual_amount_yuan)}元）"
@@ -774,9 +774,8 @@ class MonitoringParams(Section):
         f"{S_136}；{S_HN_MON}", extra_rows=2)
     special_bond_monthly: bool = P(True, "专项债券项目按月监控", "专项债券项目按月开展双监控",
                                    f"{S_HN_BOND}；{S_61} 第十三条")
-    ppp_min_per_year: Annotated[int, Field(ge=0, le=12)] = P(1, "PPP项目每年至少监控次数",
-    "PPP项目每年至少开展的监控次数",
-                                                             S_PPP, unit="次")
+    ppp_min_per_year: Annotated[int, Field(ge=0, le=12)] = P(
+        1, "PPP项目每年至少监控次数", "PPP项目每年至少开展的监控次数", S_PPP, unit="次")
     research_exempt: bool = P(True, "科研类项目可免于年中监控", "科研类项目可不开展年中监控，但须在实施期内开展",
                               S_HN_MON)
     time_progress_method: TimeProgressMethod = P(
@@ -1111,8 +1110,8 @@ class AppraisalParams(Section):
                                                    f"{S_ZZ_RESULT} 第十八条", unit="名")
     bottom_n: Annotated[int, Field(ge=0, le=100)] = P(10, "集中约谈名次（后N名）", "考核排名后N名的部门予以集中约谈",
                                                       f"{S_ZZ_RESULT} 第十九条", unit="名")
-    budget_tilt: bool = P(False, "考核结果与预算规模挂钩", "排名靠前的部门预算适当倾斜，排名靠后的扣减资金规模",
-    S_HAILIN)
+    budget_tilt: bool = P(
+        False, "考核结果与预算规模挂钩", "排名靠前的部门预算适当倾斜，排名靠后的扣减资金规模", S_HAILIN)
     progress_report_dates: list[MonthDay] = P(
         list, "工作进展报送日", "部门每年在这些日期前报送预算绩效管理工作进展；为空表示不设", S_HAILIN, extra_rows=2)
 

@@ -54,6 +54,16 @@ class EffectiveProfile:
     name: str
 
 
+def current_year() -> int:
+    """The current budget year: the one marked current, else this calendar year (Beijing time)."""
+    from django.utils import timezone
+
+    from jixiao.budget.models import FiscalYear
+
+    year = FiscalYear.objects.filter(is_current=True).values_list("year", flat=True).first()
+    return year or timezone.localdate().year
+
+
 def _region_obj(region) -> Region | None:
     if region is None or isinstance(region, Region):
         return region

@@ -9,27 +9,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jixiao.core.permissions import actor_for
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.organisations.models import Region
 from jixiao.policy import selectors, services
-from jixiao.policy.forms import LockForm, ParamsForm, PresetForm, SaveForm
+from jixiao.policy.forms import ParamsForm, PresetForm, SaveForm
 from jixiao.policy.presets import PRESETS, get_preset
 from jixiao.policy.rules import ParamsInvalid
 from jixiao.policy.schema import STAGES
 from jixiao.policy.widgets import display_section
 
 NATIONAL = "national"
-
-
-def _current_year() -> int:
-    from jixiao.budget.models import FiscalYear
-
-    year = FiscalYear.objects.filter(is_current=True).values_list("year", flat=True).first()
-    return year or timezone.localdate().year
 
 
 class Where:
@@ -52,9 +44,9 @@ class Where:
             self.region = selectors.default_region(self.actor)
         selectors.authorize_read(self.actor, self.region)
         try:
-            self.year = int(source.get("year") or _current_year())
+            self.year = int(source.get("year") or selectors.current_year())
         except ValueError:
-            self.year = _current_year()
+            self.year = selectors.current_year()
         if not services.MIN_YEAR <= self.year <= services.MAX_YEAR:
             raise Http404("年度超出范围")
 
@@ -76,7 +68,7 @@ class Where:
 
     def context(self) -> dict:
         regions = list(selectors.readable_regions(self.actor).values_list("pk", "name"))
-        years = sorted({self.year - 1, self.year, self.year + 1, _current_year()}, reverse=True)
+        years = sorted({self.year - 1, self.year, self.year + 1, selectors.current_year()}, reverse=True)
         return {"where": self, "regions": regions, "years": years, "national_key": NATIONAL,
                 "can_configure": selectors.can_configure(self.actor, self.region)}
 
@@ -92,7 +84,7 @@ def profile(request):
     eff = selectors.effective_profile(where.region, where.year)
     ctx = where.context()
     ctx.update({"eff": eff, "stages": _stages(eff.params.to_json()),
-                "lock": selectors.year_lock(where.region, where.year), "lock_form": LockForm(),
+                "lock": selectors.year_lock(where.region, where.year),
                 "presets": PRESETS.values(), "preset_name": PRESETS[eff.preset].name if eff.preset in PRESETS else ""})
     return render(request, "policy/profile.html", ctx)
 

@@ -171,7 +171,7 @@ class FormRenderer:
     def _widget(self, spec: FieldSpec, value: Any, path: str, siblings: dict, wide: bool = False) -> SafeString:
         ident = _id(path)
         if spec.choices_from:
-            options = ref_choices(spec, self._siblings_for(path, siblings))
+            options = ref_choices(spec, siblings)
             return _select(path, ident, options, value, spec.optional)
         if spec.kind == "bool":
             return format_html('<input type="checkbox" id="{}" name="{}" value="1"{}>', ident, path,
@@ -207,9 +207,6 @@ class FormRenderer:
                      if spec.optional and spec.none_label and wide else "")
         return format_html('<input type="text" id="{}" name="{}" value="{}" size="{}"{}{}>{}{}', ident, path, text,
                            size, attrs, money, unit, none_hint)
-
-    def _siblings_for(self, path: str, siblings: dict) -> dict:
-        return siblings
 
 
 def _select(path: str, ident: str, options, value, optional: bool) -> SafeString:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jixiao.policy import services
+from jixiao.policy import selectors, services
 from jixiao.policy.models import PolicyProfile
 from jixiao.policy.presets import NATIONAL, PRESETS
 
@@ -21,9 +21,7 @@ class Command(BaseCommand):
         if preset not in PRESETS:
             raise CommandError(f"未知的预设：{preset}（可用：{', '.join(PRESETS)}）")
         if not years:
-            from jixiao.policy.views import _current_year
-
-            years = [_current_year()]
+            years = [selectors.current_year()]
         for year in years:
             if PolicyProfile.objects.filter(region__isnull=True, fiscal_year=year).exists():
                 self.stdout.write(f"{year}年全国默认配置已存在，跳过")
