@@ -115,7 +115,12 @@ class RoleFieldsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.fields["role"].choices = [("", "请选择")] + grantable_roles(actor)
-        self.fields["region"].queryset = selectors.regions_for_manage(actor)
+        regions = selectors.regions_for_manage(actor)
+        self.fields["region"].queryset = regions
+        if not self.is_bound and "region" not in self.initial:
+            only = list(regions[:2])
+            if len(only) == 1:  # a finance admin manages one region: nothing to choose
+                self.initial["region"] = only[0].pk
 
     def clean(self):
         from jixiao.organisations.services import assignment_from_codes
@@ -144,6 +149,15 @@ class UserCreateForm(RoleFieldsForm):
 
     field_order = ["username", "full_name", "phone", "email", "password", "role", "region", "department_code",
                    "unit_code", "agency_code", "department_codes"]
+
+    def clean_username(self):
+        from jixiao.organisations.services import clean_username
+
+        errors: dict = {}
+        username = clean_username(self.cleaned_data["username"], errors)
+        if errors:  # checked here too, so that it shows together with the other fields' errors
+            raise ValidationError(errors["username"])
+        return username
 
 
 class UserEditForm(forms.Form):

@@ -79,6 +79,8 @@ def test_list_query_count(client, cast, django_assert_max_num_queries):
 
 def test_create_user_shows_generated_password_once(client, cast):
     c = as_user(client, cast, "finance_admin")
+    html = c.get(reverse("organisations:user_create")).content.decode()
+    assert f'<option value="{cast.city.pk}" selected>' in html  # the only manageable region is preselected
     r = c.post(reverse("organisations:user_create"), {
         "username": "wang5", "full_name": "王五", "role": "unit", "region": cast.city.pk, "unit_code": "301002"})
     assert r.status_code == 200
@@ -101,6 +103,7 @@ def test_create_user_field_errors_change_nothing(client, cast):
     html = r.content.decode()
     assert r.status_code == 200
     assert "“通辽市”下不存在单位编码 999999" in html
+    assert "用户名“clerk_a”已存在" in html and "这个字段是必填项" in html  # all at once
     assert counts() == before
     r = c.post(reverse("organisations:user_create"), {
         "username": "clerk_a", "full_name": "重名", "role": "expert", "region": cast.city.pk, "password": "123"})
