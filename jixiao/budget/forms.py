@@ -38,6 +38,18 @@ SORT_CHOICES = [
 PAGE_SIZES = (20, 50, 100)
 
 
+class DateWidget(forms.DateInput):
+    """<input type="date"> needs ISO dates; the zh-hans locale would render 2026/01/01, which browsers drop."""
+
+    input_type = "date"
+
+    def __init__(self):
+        super().__init__(format="%Y-%m-%d")
+
+
+DATE_WIDGET = DateWidget
+
+
 class SubjectFilterForm(forms.Form):
     """The project library's filters. Invalid values are reported and ignored, never a server error."""
 
@@ -92,8 +104,8 @@ class SubjectForm(forms.Form):
     department = forms.ModelChoiceField(label="主管部门", queryset=None, empty_label="请选择")
     unit = forms.ModelChoiceField(label="预算单位", queryset=None, required=False, empty_label="（部门本级）")
     is_new = forms.BooleanField(label="新增项目", required=False, initial=True, help_text="不勾选表示延续项目")
-    start_date = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(label="开始日期", required=False, widget=DATE_WIDGET())
+    end_date = forms.DateField(label="结束日期", required=False, widget=DATE_WIDGET())
     functional_class = forms.CharField(label="功能分类科目编码", max_length=20, required=False)
     functional_class_name = forms.CharField(label="功能分类科目名称", max_length=100, required=False)
     sector = forms.CharField(label="所属行业", max_length=50, required=False)
@@ -105,7 +117,7 @@ class SubjectForm(forms.Form):
                                        help_text="涉密或敏感项目不公开、不导出给外部人员，须向财政部门备案")
     classified_reason = forms.CharField(label="涉密备案原因", max_length=300, required=False)
     classified_filed_at = forms.DateField(label="备案日期", required=False,
-                                          widget=forms.DateInput(attrs={"type": "date"}))
+                                          widget=DATE_WIDGET())
     is_research = forms.BooleanField(label="科研类项目", required=False)
 
     def __init__(self, *args, departments, units, **kwargs):

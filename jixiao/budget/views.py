@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.conf import settings
@@ -29,13 +30,13 @@ from jixiao.budget.forms import (
     subject_initial,
 )
 from jixiao.budget.imports import EXECUTION_JOB, SUBJECT_JOB, import_start
-from jixiao.budget.models import PerformanceSubject
+from jixiao.budget.models import FiscalYear, PerformanceSubject
 from jixiao.budget.workflows import SNAPSHOT_NOISE, SUBJECT_WORKFLOW, subject_snapshot
 from jixiao.core import audit, workflow
 from jixiao.core.money import money_sum
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
 from jixiao.core.workflow import ConcurrentEditError
-from jixiao.organisations.models import Region, Role
+from jixiao.organisations.models import Department, Region, Role, Unit
 
 SESSION_YEAR = "budget_year"
 EXPORT_MAX_ROWS = 100_000
@@ -148,39 +149,78 @@ def _export(qs, fmt: str, filters: dict):
 # ---- detail ----------------------------------------------------------------------------------------------------------
 
 FIELD_LABELS = {f.attname: str(f.verbose_name) for f in PerformanceSubject._meta.concrete_fields}
-FIELD_LABELS.update({f.name: str(f.verbose_name) for f in PerformanceSubject._meta.concrete_fields})
 FIELD_LABELS.update({"budget_lines": "预算指标", "department_id": "主管部门", "unit_id": "预算单位",
-                     "region_id": "区划", "fiscal_year_id": "预算年度"})
+                     "region_id": "区划", "fiscal_year_id": "预算年度", "created_by_id": "创建人", "state": "状态",
+                     "revision": "版本号"})
+CHOICES = {f.attname: {k: str(v) for k, v in f.choices} for f in PerformanceSubject._meta.concrete_fields
+           if f.choices}
+MONEY_KEYS = frozenset({"annual_amount", "total_amount", "adjusted_amount", "initial_amount"})
+# Bookkeeping that means nothing to a reader of the history.
+HISTORY_NOISE = frozenset({"id", "lock_version", "created_at", "updated_at", "imported_at", "sort_key"})
 
 
-def _label(key: str) -> str:
-    return FIELD_LABELS.get(key, key)
+def _yuan_text(value) -> str:
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
-def _show(value) -> str:
-    if value is None or value == "":
-        return "—"
-    if value is True:
-        return "是"
-    if value is False:
-        return "否"
-    if isinstance(value, list):
-        return "；".join(_show_item(item) for item in value) or "—"
-    if isinstance(value, dict):
-        return "、".join(f"{k}={v}" for k, v in value.items())
-    return str(value)
+class Labeler:
+    """Turns stored before/after values (ids, choice values, yuan strings) into what a reader expects: names,
+    Chinese labels and amounts with thousands separators. Looks names up once per page."""
 
+    MODELS = {"region_id": Region, "department_id": Department, "unit_id": Unit, "fiscal_year_id": FiscalYear}
 
-def _show_item(item) -> str:
-    if isinstance(item, dict):
-        return "、".join(f"{k}={v}" for k, v in item.items() if v not in ("", None))
-    return str(item)
+    def __init__(self, dicts):
+        ids: dict[str, set] = {k: set() for k in self.MODELS}
+        for d in dicts:
+            for key in self.MODELS:
+                if isinstance((d or {}).get(key), int):
+                    ids[key].add(d[key])
+        self.names = {}
+        for key, model in self.MODELS.items():
+            if ids[key]:
+                self.names[key] = {o.pk: str(o) for o in model.objects.filter(pk__in=ids[key])}
 
+    def show(self, key: str, value) -> str:
+        if value is None or value == "":
+            return "—"
+        if key in self.names:
+            return self.names[key].get(value, str(value))
+        if key in CHOICES:
+            return CHOICES[key].get(value, str(value))
+        if key in MONEY_KEYS or key.endswith("月"):
+            return _yuan_text(value)
+        if value is True:
+            return "是"
+        if value is False:
+            return "否"
+        if isinstance(value, list):
+            return "；".join(self.line(item) for item in value) or "—"
+        if isinstance(value, dict):
+            return "、".join(f"{k}={v}" for k, v in value.items())
+        return str(value)
 
-def _changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:
-    before, after = before or {}, after or {}
-    keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k) and k not in SNAPSHOT_NOISE]
-    return [(_label(k), _show(before.get(k)), _show(after.get(k))) for k in keys]
+    def line(self, item) -> str:
+        if not isinstance(item, dict):
+            return str(item)
+        parts = [item.get("line_code") or "", "/".join(x for x in (item.get("functional_class"),
+                                                                    item.get("economic_class")) if x),
+                 item.get("fund_source") or ""]
+        if item.get("initial_amount") is not None:
+            parts.append(f"年初{_yuan_text(item['initial_amount'])}")
+        if item.get("adjusted_amount") is not None:
+            parts.append(f"调整后{_yuan_text(item['adjusted_amount'])}")
+        return " ".join(p for p in parts if p)
+
+    def changes(self, before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:
+        before, after = before or {}, after or {}
+        keys = [k for k in dict.fromkeys([*before, *after])
+                if before.get(k) != after.get(k) and k not in HISTORY_NOISE
+                and not (k == "revision" and k not in before)]  # a transition notes the revision it happened in
+        rows = [(FIELD_LABELS.get(k, k), self.show(k, before.get(k)), self.show(k, after.get(k))) for k in keys]
+        return [row for row in rows if row[1] != row[2]]  # e.g. None → "" both read "—"
 
 
 def _int(value) -> int | None:
@@ -207,8 +247,9 @@ def _version_diff(request, subject):
         a, b = keys[-2], keys[-1]
     old = next(r for r in revisions if r[0] == a)
     new = next(r for r in revisions if r[0] == b)
-    diff = [(_label(k), _show(o), _show(n)) for k, o, n in workflow.diff_versions(old[2], new[2])
-            if k not in SNAPSHOT_NOISE]
+    labels = Labeler([old[2], new[2]])
+    diff = [(FIELD_LABELS.get(k, k), labels.show(k, o), labels.show(k, n))
+            for k, o, n in workflow.diff_versions(old[2], new[2]) if k not in SNAPSHOT_NOISE]
     return revisions, a, b, diff
 
 
@@ -222,7 +263,9 @@ def subject_detail(request, pk):
     show_audit = actor.may(Action.AUDIT) or not actor.has_role(*OUTSIDER_ROLES)
     history = []
     if show_audit:
-        history = [(e, _changes(e.before, e.after)) for e in audit.history_for(subject)]
+        events = list(audit.history_for(subject))
+        labels = Labeler([d for e in events for d in (e.before, e.after)])
+        history = [(e, labels.changes(e.before, e.after)) for e in events]
     revisions, diff_from, diff_to, diff = _version_diff(request, subject)
     return render(request, "budget/subject_detail.html", {
         "subject": subject, "lines": lines, "execution": execution, "spent": spent,

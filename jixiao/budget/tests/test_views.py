@@ -153,6 +153,7 @@ def test_detail_shows_everything(cast, login):
     assert "请补充测算依据" in page and "主管部门退回" in page and "教育局财务科" in page  # workflow step
     assert "修改记录" in page and "流转" in page
     assert "待主管部门审核 → 已退回" in page
+    assert "<del>草稿</del> → <ins>待主管部门审核</ins>" in page  # the transition's audit row, with labels
 
 
 def test_outsiders_do_not_see_the_audit_history(cast, login):
@@ -276,7 +277,7 @@ def test_versions_are_compared_after_an_adjustment(cast, login):
         "annual_amount": yuan("1200000"), "total_amount": yuan("1200000")}, expected_lock_version=s.lock_version)
     page = html(login("unit_a1").get(detail(s)))
     assert "版本对比" in page and "第1版" in page and "当前（第2版" in page
-    assert "1000000.00" in page and "1200000.00" in page
+    assert "1,000,000.00" in page and "1,200,000.00" in page
     page = html(login("unit_a1").get(detail(s) + "?from=x&to=99"))  # bad choices fall back to the default
     assert "版本对比" in page
 
@@ -324,3 +325,12 @@ def test_sample_download_and_year_selector(cast, login):
 def test_anonymous_is_sent_to_login(client, cast):
     r = client.get(LIST)
     assert r.status_code == 302 and reverse("web:login") in r["Location"]
+
+
+def test_edit_form_shows_dates_as_iso(cast, login):
+    import datetime
+
+    s = cast.subjects["a1"]
+    PerformanceSubject.objects.filter(pk=s.pk).update(start_date=datetime.date(2026, 1, 5))
+    page = html(login("unit_a1").get(reverse("budget:subject_edit", args=[s.pk])))
+    assert 'type="date" name="start_date" value="2026-01-05"' in page
