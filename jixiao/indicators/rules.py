@@ -60,6 +60,10 @@ _BASIS_WORDS = {
 _NATURE_WORDS = {True: ("定量", "定量指标", "quantitative", "是"), False: ("定性", "定性指标", "qualitative", "否")}
 _COMMON_WORDS = {True: ("共性", "共性指标", "通用", "是", "true", "1"), False: ("个性", "个性指标", "专用", "否",
                                                                            "false", "0")}
+_LEVEL1_WORDS: dict[str, list[str]] = {}
+for _label, _value in LEVEL1_ALIASES.items():
+    _LEVEL1_WORDS.setdefault(_value, []).append(_label)
+
 # 计算符号 → the direction it implies (RULES.md 4.2: selfpositiveindex / selfreverseindex / selfequalindex).
 COMPARATOR_DIRECTION = {
     Comparator.GE: Direction.HIGHER_IS_BETTER, Comparator.GT: Direction.HIGHER_IS_BETTER,
@@ -73,14 +77,15 @@ def _key(text) -> str:
     return re.sub(r"\s+", "", s)
 
 
+_INDEXES: dict[int, dict[str, object]] = {}
+
+
 def _lookup(words: dict, text) -> object | None:
+    index = _INDEXES.get(id(words))
+    if index is None:
+        index = _INDEXES[id(words)] = {_key(w): value for value, spellings in words.items() for w in spellings}
     key = _key(text)
-    if not key:
-        return None
-    for value, spellings in words.items():
-        if key in {_key(w) for w in spellings}:
-            return value
-    return None
+    return index.get(key) if key else None
 
 
 def parse_comparator(text) -> str | None:
@@ -105,26 +110,23 @@ def parse_common(text) -> bool | None:
 
 
 def parse_level1(text) -> str | None:
-    key = _key(text)
-    for label, value in LEVEL1_ALIASES.items():
-        if _key(label) == key:
-            return value
-    return None
+    return _lookup(_LEVEL1_WORDS, text)
 
 
 def _level2_key(text) -> str:
     return _key(text).removesuffix("指标")
 
 
+_LEVEL2_INDEX: dict[str, dict[str, str]] = {}
+
+
 def canonical_level2(level1: str, level2) -> str | None:
     """The frame's spelling of a 二级指标 under `level1` ("数量" → "数量指标"), or None when it does not fit."""
+    index = _LEVEL2_INDEX.get(level1)
+    if index is None:
+        index = _LEVEL2_INDEX[level1] = {_level2_key(n): n for n in level2_choices(level1)}
     key = _level2_key(level2)
-    if not key:
-        return None
-    for name in level2_choices(level1):
-        if _level2_key(name) == key:
-            return name
-    return None
+    return index.get(key) if key else None
 
 
 def level1_label(value: str) -> str:

@@ -25,12 +25,14 @@ from __future__ import annotations
 import gc
 import heapq
 import logging
+import marshal
 import math
 import re
 import threading
 import time
 import unicodedata
 from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,16 +46,20 @@ FIELDS = ("name", "explanation", "classification")
 FIELD_WEIGHTS = {"name": 3.0, "explanation": 1.0, "classification": 0.6}
 FIELD_B = {"name": 0.5, "explanation": 0.75, "classification": 0.3}
 EXPLANATION_CHARS = 300  # index the head of long explanations only
+EXPLANATION_HEAD = 120  # kept per document for the exact-phrase boost
 PHRASE_IN_NAME_BOOST = 1.6
 NAME_EQUALS_BOOST = 1.5
 PHRASE_IN_EXPLANATION_BOOST = 1.15
 SECTOR_BOOST = 1.25
 USAGE_BOOST = 0.12  # score × (1 + USAGE_BOOST · ln(1 + usage))
+NAME_COVERAGE_BOOST = 1.0  # score × (1 + this × share of the query's words found in the name)
+CROSS_WORD_WEIGHT = 0.3
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:\.[0-9]+)?")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
 _ASCII_RUN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_ASCII_HINT = re.compile(r"[a-z0-9]")
 
 _dict_loaded = False
 _dict_lock = threading.Lock()
@@ -79,7 +85,20 @@ def _jieba():
 
 def normalise(text: str | None) -> str:
     """Full-width to half-width, lower case: "ＧＤＰ增长率" → "gdp增长率"."""
-    return unicodedata.normalize("NFKC", text or "").lower()
+    s = text or ""
+    if not unicodedata.is_normalized("NFKC", s):  # the common case is already normal, and checking is cheap
+        s = unicodedata.normalize("NFKC", s)
+    return s.lower()
+
+
+try:  # the C helper behind Counter.update, without its per-call Python overhead
+    from collections import _count_elements as _count
+except ImportError:  # pragma: no cover
+    def _count(mapping, iterable):
+        for x in iterable:
+            mapping[x] = mapping.get(x, 0) + 1
+
+_HAN = "\u3400"  # words made of Chinese characters start and end at or above this code point
 
 
 def analyse(text: str | None, limit: int | None = None, *, with_bigrams: bool = True) -> Counter:
@@ -88,20 +107,23 @@ def analyse(text: str | None, limit: int | None = None, *, with_bigrams: bool = 
     s = normalise(text)
     if limit:
         s = s[:limit]
-    terms: Counter = Counter(_ASCII_RUN.findall(s))
-    runs = _CJK_RUN.findall(s)
-    if not runs:
-        return terms
-    if with_bigrams:
-        for run in runs:
-            if len(run) == 1:
-                terms[run] += 1
-            else:
-                terms.update(map(str.__add__, run[:-1], run[1:]))
-        if any(len(run) > 2 for run in runs):
-            terms.update(w for w in _jieba().cut_for_search(s) if len(w) > 2 and _CJK_RUN.fullmatch(w))
-    else:
-        terms.update(w for w in _jieba().cut_for_search(s) if len(w) > 1 and _CJK_RUN.fullmatch(w))
+    terms: Counter = Counter()
+    if not s.isascii():
+        if with_bigrams:
+            long_run = False
+            for run in _CJK_RUN.findall(s):
+                if len(run) == 1:
+                    terms[run] += 1
+                else:
+                    _count(terms, map(str.__add__, run[:-1], run[1:]))
+                    long_run = long_run or len(run) > 2
+            if long_run:
+                _count(terms, [w for w in _jieba().cut_for_search(s)
+                               if len(w) > 2 and w[0] >= _HAN and w[-1] >= _HAN])
+        else:
+            _count(terms, [w for w in _jieba().cut_for_search(s) if len(w) > 1 and w[0] >= _HAN and w[-1] >= _HAN])
+    if _ASCII_HINT.search(s):
+        _count(terms, _ASCII_RUN.findall(s))
     return terms
 
 
@@ -119,6 +141,7 @@ class Query:
     phrase: str  # the query without spaces and punctuation, for exact-phrase boosts
     short: str = ""  # a single-character query: matched by substring
     code: str = ""  # the query as an indicator code, when it looks like one
+    weights: dict[str, float] = field(default_factory=dict)  # terms weighing less than 1
 
     @property
     def empty(self) -> bool:
@@ -137,6 +160,7 @@ def parse_query(text: str | None) -> Query:
     phrase = "".join(runs)
     terms: list[str] = []
     units: list[str] = []
+    weights: dict[str, float] = {}
 
     def add(lst, term):
         if term not in lst:
@@ -149,9 +173,16 @@ def parse_query(text: str | None) -> Query:
             continue
         if len(run) == 1:
             continue
-        for bg in bigrams(run):
-            add(terms, bg)
         words = [w for w in _jieba().cut(run) if w.strip()]
+        # a bigram across two of the query's words ("资助|学生" → 助学) says little about either: weigh it less
+        boundaries, pos = set(), 0
+        for w in words[:-1]:
+            pos += len(w)
+            boundaries.add(pos)
+        for i, bg in enumerate(bigrams(run)):
+            add(terms, bg)
+            if i + 1 in boundaries and bg not in words:
+                weights[bg] = min(weights.get(bg, 1.0), CROSS_WORD_WEIGHT)
         long_words = [w for w in words if len(w) >= 2]
         for w in long_words:
             add(units, w)
@@ -165,7 +196,7 @@ def parse_query(text: str | None) -> Query:
         for bg in bigrams(phrase):
             add(terms, bg)
         units = [phrase]
-    return Query(text=text or "", terms=terms, units=units, phrase=phrase, short=short,
+    return Query(text=text or "", terms=terms, units=units, phrase=phrase, short=short, weights=weights,
                  code=s if re.fullmatch(r"[0-9a-z\-_.]+", s) else "")
 
 
@@ -241,6 +272,7 @@ class DocMeta:
     department_id: int | None
     usage_count: int
     expl_head: str
+    boost: float = 1.0  # the usage boost, 1 + USAGE_BOOST · ln(1 + usage)
 
 
 class InvertedIndex:
@@ -260,50 +292,69 @@ class InvertedIndex:
         return len(self.slot_of)
 
     @staticmethod
-    def _fields(doc: Doc, cache: dict | None = None) -> dict[str, Counter]:
-        if cache is None:
-            return {
-                "name": analyse(doc.name),
-                "explanation": analyse(doc.explanation, EXPLANATION_CHARS, with_bigrams=False),
-                "classification": analyse(f"{doc.sector_name} {doc.domain_name}"),
-            }
-        # during a build, identical texts (the same indicator kept by several regions) are analysed once
-        name = cache.get(("n", doc.name))
-        if name is None:
-            name = cache[("n", doc.name)] = analyse(doc.name)
-        expl = cache.get(("e", doc.explanation))
-        if expl is None:
-            expl = cache[("e", doc.explanation)] = analyse(doc.explanation, EXPLANATION_CHARS, with_bigrams=False)
-        cls_key = ("c", doc.sector_name, doc.domain_name)
-        cls = cache.get(cls_key)
-        if cls is None:
-            cls = cache[cls_key] = analyse(f"{doc.sector_name or ''} {doc.domain_name or ''}")
-        if len(cache) > 200_000:
-            cache.clear()
-        return {"name": name, "explanation": expl, "classification": cls}
+    def _analyse_field(field: str, text: str) -> Counter:
+        if field == "name":
+            return analyse(text)
+        if field == "explanation":
+            return analyse(text, EXPLANATION_CHARS, with_bigrams=False)
+        return analyse(text)
+
+    @staticmethod
+    def _texts(doc: Doc) -> tuple[str, str, str]:
+        return doc.name or "", doc.explanation or "", f"{doc.sector_name or ''} {doc.domain_name or ''}"
+
+    def _field_terms(self, field: str, text: str, cache: dict | None) -> list[tuple[str, float]]:
+        """A field's terms with their length-normalised, field-weighted frequencies (the BM25F inner part). During a
+        build, identical texts (the same indicator kept by several regions and departments) are analysed once."""
+        key = (field, text)
+        if cache is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
+        counter = self._analyse_field(field, text)
+        b = FIELD_B[field]
+        w = FIELD_WEIGHTS[field] / (1 - b + b * sum(counter.values()) / self.avg_len[field])
+        items = [(t, w * tf) for t, tf in counter.items()]
+        if cache is not None:
+            if len(cache) > 300_000:
+                cache.clear()
+            cache[key] = items
+        return items
 
     def build(self, docs: Iterable[Doc], sample: int = 2000) -> None:
         """Index `docs` in one pass. Average field lengths (for BM25 length normalisation) come from the first
         `sample` documents, so a build never holds every analysed document in memory."""
-        cache: dict = {}
         it = iter(docs)
         head = []
         for doc in it:
-            head.append((doc, self._fields(doc, cache)))
+            head.append(doc)
             if len(head) >= sample:
                 break
         if head:
-            for f in FIELDS:
-                self.avg_len[f] = max(1.0, sum(sum(a[f].values()) for _, a in head) / len(head))
-        for doc, fields in head:
-            self._add(doc, fields)
-        del head
-        for doc in it:
-            self._add(doc, self._fields(doc, cache))
+            for f, i in zip(FIELDS, range(3), strict=True):
+                total = sum(sum(self._analyse_field(f, self._texts(d)[i]).values()) for d in head)
+                self.avg_len[f] = max(1.0, total / len(head))
+        cache: dict = {}
+        self._buffer = {}  # term → [slot, weight, slot, weight, ...]; lists append faster than arrays
+        # Millions of small objects and no cycles: the cyclic collector would only rescan them again and again.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for doc in head:
+                self._add(doc, cache)
+            del head
+            for doc in it:
+                self._add(doc, cache)
+        finally:
+            buffer, self._buffer = self._buffer, None
+            if gc_was_enabled:
+                gc.enable()
+        for term, flat in buffer.items():
+            self.postings[term] = (array("i", flat[0::2]), array("f", flat[1::2]))
 
     def upsert(self, doc: Doc) -> None:
         self.remove(doc.id)
-        self._add(doc, self._fields(doc))
+        self._add(doc, None)
 
     def remove(self, indicator_id: int) -> None:
         slot = self.slot_of.pop(indicator_id, None)
@@ -314,32 +365,80 @@ class InvertedIndex:
             self.meta[slot] = None
             self.dead += 1
 
-    def _add(self, doc: Doc, fields: dict[str, Counter]) -> None:
+    _buffer: dict | None = None
+
+    def _add(self, doc: Doc, cache: dict | None) -> None:
         slot = len(self.meta)
+        name, explanation, classification = self._texts(doc)
         self.meta.append(DocMeta(
-            id=doc.id, code=doc.code, name=normalise(doc.name), sector_id=doc.sector_id, domain_id=doc.domain_id,
+            id=doc.id, code=doc.code, name=normalise(name), sector_id=doc.sector_id, domain_id=doc.domain_id,
             level1=doc.level1, level2=doc.level2, is_common=bool(doc.is_common), status=doc.status,
             region_id=doc.region_id, department_id=doc.department_id, usage_count=doc.usage_count or 0,
-            expl_head=normalise(doc.explanation)[:EXPLANATION_CHARS],
+            expl_head=normalise(explanation[:EXPLANATION_HEAD]),
+            boost=1 + USAGE_BOOST * math.log1p(doc.usage_count or 0),
         ))
         self.slot_of[doc.id] = slot
         if doc.code:
             self.code_slot[doc.code.lower()] = slot
-        # BM25F: weighted, length-normalised term frequency summed over fields, then saturated once.
-        norms = {f: FIELD_WEIGHTS[f] / (1 - FIELD_B[f] + FIELD_B[f] * sum(c.values()) / self.avg_len[f])
-                 for f, c in fields.items()}
-        combined: dict[str, float] = {}
-        for f, counter in fields.items():
-            w = norms[f]
-            for term, tf in counter.items():
-                combined[term] = combined.get(term, 0.0) + w * tf
+        # BM25F: weighted, length-normalised term frequencies summed over the fields, then saturated once.
+        combined = dict(self._field_terms("name", name, cache))
+        get = combined.get
+        for term, w in self._field_terms("explanation", explanation, cache):
+            combined[term] = get(term, 0.0) + w
+        for term, w in self._field_terms("classification", classification, cache):
+            combined[term] = get(term, 0.0) + w
+        k1, k1p = K1, K1 + 1
+        buffer = self._buffer
+        if buffer is not None:
+            for term, tf in combined.items():
+                flat = buffer.get(term)
+                if flat is None:
+                    flat = buffer[term] = []
+                flat += (slot, tf * k1p / (k1 + tf))
+            return
         postings = self.postings
         for term, tf in combined.items():
             entry = postings.get(term)
             if entry is None:
                 entry = postings[term] = (array("i"), array("f"))
             entry[0].append(slot)
-            entry[1].append(tf * (K1 + 1) / (K1 + tf))
+            entry[1].append(tf * k1p / (k1 + tf))
+
+    def dump(self) -> bytes:
+        """The index as marshal data (plain values only), for the snapshot file."""
+        alive = [m for m in self.meta if m is not None]
+        remap = {}
+        for new_slot, m in enumerate(alive):
+            remap[self.slot_of[m.id]] = new_slot
+        postings = {}
+        for term, (slots, weights) in self.postings.items():
+            if self.dead:
+                pairs = [(remap[s], w) for s, w in zip(slots, weights, strict=False) if s in remap]
+                if not pairs:
+                    continue
+                slots = array("i", [p[0] for p in pairs])
+                weights = array("f", [p[1] for p in pairs])
+            postings[term] = (slots.tobytes(), weights.tobytes())
+        columns = [[getattr(m, f) for m in alive] for f in DocMeta.__slots__]
+        return marshal.dumps({"format": SNAPSHOT_FORMAT, "avg_len": self.avg_len, "postings": postings,
+                              "meta_fields": list(DocMeta.__slots__), "meta": columns})
+
+    @classmethod
+    def load(cls, data: bytes) -> InvertedIndex:
+        raw = marshal.loads(data)  # noqa: S302 (our own cache file, written by dump())
+        if raw.get("format") != SNAPSHOT_FORMAT or raw.get("meta_fields") != list(DocMeta.__slots__):
+            raise ValueError("snapshot of another format")
+        index = cls()
+        index.avg_len = raw["avg_len"]
+        for term, (slots, weights) in raw["postings"].items():
+            a, b = array("i"), array("f")
+            a.frombytes(slots)
+            b.frombytes(weights)
+            index.postings[term] = (a, b)
+        index.meta = [DocMeta(*values) for values in zip(*raw["meta"], strict=True)]
+        index.slot_of = {m.id: i for i, m in enumerate(index.meta)}
+        index.code_slot = {m.code.lower(): i for i, m in enumerate(index.meta) if m.code}
+        return index
 
     def _idf(self, term: str) -> float:
         n = len(self.meta)
@@ -376,13 +475,21 @@ class InvertedIndex:
             return self._search_short(query.short, accept, offset, limit, prefer_sector_id)
         if not query.terms and not query.code:
             return [], 0
-        # candidates: slots containing enough of the query's words
+        # candidates: slots containing enough of the query's words (all of them for one or two words)
         need = query.required()
         if query.units:
-            counts: Counter = Counter()
-            for unit in query.units:
-                counts.update(self._docs_with_unit(unit))
-            candidates = {slot for slot, c in counts.items() if c >= need}
+            unit_sets = sorted((self._docs_with_unit(unit) for unit in query.units), key=len)
+            if need >= len(unit_sets):
+                candidates = set(unit_sets[0])
+                for other in unit_sets[1:]:
+                    candidates &= other
+                    if not candidates:
+                        break
+            else:
+                counts: dict[int, int] = {}
+                for found in unit_sets:
+                    _count(counts, found)
+                candidates = {slot for slot, c in counts.items() if c >= need}
         else:
             candidates = set()
         code_slot = self.code_slot.get(query.code) if query.code else None
@@ -395,38 +502,45 @@ class InvertedIndex:
                 scores[slot] = 0.0
         if not scores:
             return [], 0
+        ordered = sorted(scores)
         for term in query.terms:
             entry = self.postings.get(term)
             if not entry:
                 continue
-            idf = self._idf(term)
+            idf = self._idf(term) * query.weights.get(term, 1.0)
             slots, weights = entry
-            if len(slots) <= 4 * len(scores):
-                for slot, w in zip(slots, weights, strict=True):
+            n = len(slots)
+            if n <= 3 * len(scores):
+                for slot, w in zip(slots, weights, strict=False):
                     if slot in scores:
                         scores[slot] += idf * w
             else:
-                # a frequent term: look the candidates up by binary search instead of walking the list
-                from bisect import bisect_left
-
-                n = len(slots)
-                for slot in scores:
-                    i = bisect_left(slots, slot)
-                    if i < n and slots[i] == slot:
+                # a frequent term: find the (sorted) candidates in the (sorted) postings by binary search
+                i = 0
+                for slot in ordered:
+                    i = bisect_left(slots, slot, i)
+                    if i == n:
+                        break
+                    if slots[i] == slot:
                         scores[slot] += idf * weights[i]
         phrase = query.phrase
+        units = query.units
+        coverage = NAME_COVERAGE_BOOST / len(units) if units else 0.0
         ranked: list[tuple[float, str, int]] = []
         for slot, score in scores.items():
             m = meta[slot]
             if slot == code_slot:
                 score += 1000.0
+            if coverage:
+                name = m.name
+                score *= 1 + coverage * sum(1 for u in units if u in name)
             if len(phrase) >= 2:
                 if phrase in m.name:
                     score *= NAME_EQUALS_BOOST * PHRASE_IN_NAME_BOOST if m.name == phrase else PHRASE_IN_NAME_BOOST
                 elif phrase in m.expl_head:
                     score *= PHRASE_IN_EXPLANATION_BOOST
             if m.usage_count:
-                score *= 1 + USAGE_BOOST * math.log1p(m.usage_count)
+                score *= m.boost
             if prefer_sector_id is not None and m.sector_id == prefer_sector_id:
                 score *= SECTOR_BOOST
             ranked.append((score, m.code, m.id))
@@ -438,8 +552,7 @@ class InvertedIndex:
             if m is None or ch not in m.name or not accept(m):
                 continue
             score = 1.0 / (1 + m.name.index(ch)) + 1.0 / len(m.name)
-            if m.usage_count:
-                score *= 1 + USAGE_BOOST * math.log1p(m.usage_count)
+            score *= m.boost
             if prefer_sector_id is not None and m.sector_id == prefer_sector_id:
                 score *= SECTOR_BOOST
             ranked.append((score, m.code, m.id))
@@ -451,6 +564,67 @@ class InvertedIndex:
         # best score first, then by code (stable, readable order for ties)
         top = heapq.nsmallest(offset + limit, ranked, key=lambda r: (-r[0], r[1]))
         return [Hit(id=r[2], score=round(r[0], 4)) for r in top[offset:offset + limit]], total
+
+
+SNAPSHOT_FORMAT = 2
+
+
+class _Snapshots:
+    """Built indexes saved as files (VAR_DIR/cache), named by library revision and token, so that the other processes
+    of the machine (web workers, the background worker) load an index in about a second instead of analysing the
+    whole library again. A snapshot is only a faster start: a missing, stale or unreadable file means a build."""
+
+    MIN_DOCS = 20_000  # smaller libraries build in a second or two anyway
+    KEEP = 2
+
+    def directory(self) -> Path | None:
+        from django.conf import settings
+
+        base = getattr(settings, "VAR_DIR", None)
+        return Path(base) / "cache" if base else None
+
+    def _prefix(self) -> str:
+        import hashlib
+
+        from django.db import connection
+
+        where = f"{connection.vendor}:{connection.settings_dict.get('HOST')}:{connection.settings_dict.get('NAME')}"
+        return f"indicator-index-{hashlib.sha256(where.encode()).hexdigest()[:10]}-"
+
+    def path(self, revision: int, token: str) -> Path | None:
+        directory = self.directory()
+        return directory / f"{self._prefix()}{revision}-{token}.bin" if directory else None
+
+    def load(self, revision: int, token: str) -> InvertedIndex | None:
+        path = self.path(revision, token)
+        if path is None or not path.exists():
+            return None
+        try:
+            return InvertedIndex.load(path.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError, KeyError):
+            logger.warning("ignoring unreadable indicator index snapshot %s", path, exc_info=True)
+            return None
+
+    def save(self, index: InvertedIndex, revision: int, token: str) -> None:
+        import os
+        import tempfile
+
+        path = self.path(revision, token)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as fh:
+                fh.write(index.dump())
+            os.replace(fh.name, path)
+            older = sorted(path.parent.glob(f"{self._prefix()}*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for stale in older[self.KEEP:]:
+                stale.unlink(missing_ok=True)
+        except OSError:
+            logger.warning("could not save the indicator index snapshot %s", path, exc_info=True)
+
+
+snapshots = _Snapshots()
 
 
 @dataclass
@@ -521,15 +695,21 @@ class LibrarySearch:
 
         started = time.perf_counter()
         last = IndexChange.objects.order_by("-revision").values_list("revision", "token").first()
-        index = InvertedIndex()
-        rows = Indicator.objects.values_list(*DOC_FIELDS).order_by("id").iterator(chunk_size=5000)
-        index.build(Doc(*row) for row in rows)
+        revision, token = last if last else (0, "")
+        index = snapshots.load(revision, token) if revision else None
+        source = "snapshot"
+        if index is None:
+            source = "database"
+            index = InvertedIndex()
+            rows = Indicator.objects.values_list(*DOC_FIELDS).order_by("id").iterator(chunk_size=5000)
+            index.build(Doc(*row) for row in rows)
+            if revision and index.size >= snapshots.MIN_DOCS:
+                snapshots.save(index, revision, token)
         # The index is long-lived: keep its many small objects out of the cyclic collector's full passes, which
         # would otherwise stall a request now and then.
         gc.freeze()
-        self._state = _State(index=index, revision=last[0] if last else 0, token=last[1] if last else "",
-                             built_at=time.time())
-        logger.info("indicator search index built: %d indicators in %.2fs", index.size,
+        self._state = _State(index=index, revision=revision, token=token, built_at=time.time())
+        logger.info("indicator search index loaded from the %s: %d indicators in %.2fs", source, index.size,
                     time.perf_counter() - started)
         return index
 
@@ -549,10 +729,11 @@ class LibrarySearch:
                prefer_sector_id: int | None = None) -> Result:
         started = time.perf_counter()
         query = parse_query(text)
-        index = self.ensure_fresh()
-        if query.empty:
-            return Result(hits=[], total=0, query=query)
-        hits, total = index.search(query, accept, offset=offset, limit=limit, prefer_sector_id=prefer_sector_id)
+        with self._lock:  # an incremental update from another thread must not run under a search
+            index = self.ensure_fresh()
+            if query.empty:
+                return Result(hits=[], total=0, query=query)
+            hits, total = index.search(query, accept, offset=offset, limit=limit, prefer_sector_id=prefer_sector_id)
         return Result(hits=hits, total=total, query=query, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 

@@ -12,12 +12,11 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from jixiao.indicators import rules
 from jixiao.indicators.models import Comparator, Level1
-from jixiao.indicators.services import UpsertResult, bulk_upsert, existing_by_code, sector_seed_defaults
+from jixiao.indicators.services import UpsertResult, indicator_bulk_load, sector_seed_defaults
 
 FRAMEWORK_FILE = "caiyu-2013-53-common-indicator-framework.json"
 LEVEL1_OF = {"投入": Level1.INPUT, "过程": Level1.PROCESS, "产出": Level1.OUTPUT, "效果": Level1.EFFECT,
@@ -88,18 +87,8 @@ def load_common_indicators(*, path: Path | None = None, actor=None, with_sectors
     """Seed (or refresh) the national library's common indicators; with `with_sectors`, also the default sector
     tree. Idempotent. Raises ImproperlyConfigured when the framework file is missing."""
     definitions = common_indicator_definitions(path)
-    clean_rows = []
-    for d in definitions:
-        clean, errors = rules.clean_indicator(d)
-        if errors:  # the file is reference data: a row that no longer validates is a bug to report loudly
-            raise ValidationError({f"{d['code']}.{k}": v for k, v in errors.items()})
-        clean_rows.append(clean)
     with transaction.atomic():
         if with_sectors:
             sector_seed_defaults(actor=actor)
-        existing = existing_by_code(r["code"] for r in clean_rows)
-        foreign = [c for c, ind in existing.items() if ind.region_id is not None]
-        if foreign:
-            raise ValidationError(f"编码已被地方指标库使用：{'、'.join(foreign)}")
-        return bulk_upsert(actor=actor, region_id=None, rows=clean_rows, existing=existing,
-                           comment="载入财预〔2013〕53号共性指标")
+        return indicator_bulk_load(definitions=definitions, region_id=None, actor=None,
+                                   comment="载入财预〔2013〕53号共性指标")

@@ -17,6 +17,7 @@ Functions other apps call:
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Iterable
@@ -60,15 +61,25 @@ def _library_changed(indicator_ids: Iterable[int] | None) -> int:
     IndexChange.objects.create(revision=revision, token=secrets.token_hex(4), indicator_ids=ids)
     if ids is None:
         IndexChange.objects.filter(revision__lt=revision).delete()
+        transaction.on_commit(_enqueue_warm_index)
     elif revision % 100 == 0:
         IndexChange.objects.filter(revision__lt=revision - LOG_KEEP).delete()
     return revision
 
 
+def _enqueue_warm_index() -> None:
+    from jixiao.indicators.tasks import warm_search_index
+
+    try:
+        warm_search_index.enqueue()
+    except Exception:  # a missing task backend must not fail the write that already committed
+        logging.getLogger(__name__).warning("could not enqueue the search index warm-up", exc_info=True)
+
+
 def indicator_index_rebuild() -> int:
-    """Ask every process to rebuild its search index before its next search (cheap: one log row). Call it after
-    inserting or changing indicators in bulk without these services (e.g. `bulk_create` in a data generator).
-    Returns the new library revision."""
+    """Ask every process to rebuild its search index before its next search (cheap: one log row), and the background
+    worker to build it now and leave a snapshot the web workers load quickly. Call it after inserting or changing
+    indicators in bulk without these services (e.g. `bulk_create` in a data generator). Returns the new revision."""
     with transaction.atomic():
         return _library_changed(None)
 
@@ -415,22 +426,50 @@ def existing_by_code(codes: Iterable[str]) -> dict[str, Indicator]:
     return out
 
 
+def _version_payload(definition: dict, region_id: int | None, sector_names: dict[int, str]) -> dict:
+    data = audit.to_jsonable({f: definition.get(f) for f in rules.DEFINITION_FIELDS})
+    data["sector_name"] = sector_names.get(definition.get("sector_id"), "") if definition.get("sector_id") else ""
+    data["domain_name"] = sector_names.get(definition.get("domain_id"), "") if definition.get("domain_id") else ""
+    data["region_id"] = region_id
+    return data
+
+
+def _insert_many(model, fields: list[str], rows: list[tuple]) -> None:
+    """Plain INSERTs with executemany: for tens of thousands of new rows, building a model instance and preparing
+    every field through the ORM costs several times the database work. Values must already be database-ready."""
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(model._meta.get_field(f).column) for f in fields)
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "  # noqa: S608 (names from the model, values bound)
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), 2000):
+            cursor.executemany(sql, rows[i:i + 2000])
+
+
 def bulk_upsert(*, actor: Actor | None, region_id: int | None, rows: list[dict], comment: str,
                 existing: dict[str, Indicator] | None = None, progress=None) -> UpsertResult:
     """Write already validated definitions (`rules.clean_indicator` output with `code`, and optionally `status`),
     creating new codes and updating changed ones (a new version each). Inside the caller's transaction; the caller
     checked the rights and that no code belongs to another library. Writes one audit row for the batch, versions for
     every indicator written, and one change-log entry."""
+    import json
+
+    from django.db import connection
     from django.utils import timezone
 
     user = getattr(actor, "user", None) if actor is not None else None
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
+    user_id = user.pk if user is not None else None
     existing = existing_by_code(r["code"] for r in rows) if existing is None else existing
     sector_names = dict(Sector.objects.values_list("pk", "name"))
     now = timezone.now()
+    db_now = connection.ops.adapt_datetimefield_value(now)
+    comment = comment[:200]
     result = UpsertResult()
-    to_create: list[Indicator] = []
+    new_rows: list[dict] = []
     to_update: list[Indicator] = []
     status_changed: list[Indicator] = []
     for n, row in enumerate(rows, start=1):
@@ -438,8 +477,9 @@ def bulk_upsert(*, actor: Actor | None, region_id: int | None, rows: list[dict],
         status = row.get("status") or None
         ind = existing.get(row["code"])
         if ind is None:
-            to_create.append(Indicator(region_id=region_id, status=status or IndicatorStatus.ACTIVE,
-                                       current_version=1, created_by=user, **definition))
+            new_rows.append({**{f: "" for f in rules.DEFINITION_FIELDS}, "sector_id": None, "domain_id": None,
+                             "is_common": False, "is_quantitative": True, **definition,
+                             "status": status or IndicatorStatus.ACTIVE})
         else:
             changed = {k: v for k, v in definition.items() if getattr(ind, k) != v}
             if changed:
@@ -459,30 +499,75 @@ def bulk_upsert(*, actor: Actor | None, region_id: int | None, rows: list[dict],
             else:
                 result.unchanged += 1
         if progress is not None and n % 1000 == 0:
-            progress(n)
-    Indicator.objects.bulk_create(to_create, batch_size=500)
+            progress(n // 2)
+    if new_rows:
+        fields = [*rules.DEFINITION_FIELDS, "status", "region", "current_version", "lock_version", "usage_count",
+                  "history", "created_by", "created_at", "updated_at"]
+        _insert_many(Indicator, fields, [
+            tuple(r[f] for f in rules.DEFINITION_FIELDS) + (r["status"], region_id, 1, 1, 0, "[]", user_id, db_now,
+                                                            db_now)
+            for r in new_rows])
+        if progress is not None:
+            progress(len(rows) * 3 // 4)
+        new_ids = {code: pk for pk, code in _ids_by_code([r["code"] for r in new_rows])}
+    else:
+        new_ids = {}
     if to_update:
         Indicator.objects.bulk_update(
             to_update, [*rules.DEFINITION_FIELDS, "status", "current_version", "lock_version", "updated_at"],
             batch_size=500)
     if status_changed:
         Indicator.objects.bulk_update(status_changed, ["status", "lock_version", "updated_at"], batch_size=500)
-    versions = [IndicatorVersion(indicator=ind, version=ind.current_version, data=version_data(ind, sector_names),
-                                 comment=comment[:200], created_by=user)
-                for ind in (*to_create, *to_update)]
-    IndicatorVersion.objects.bulk_create(versions, batch_size=500)
-    result.created, result.updated = len(to_create), len(to_update) + len(status_changed)
-    result.ids = [ind.pk for ind in (*to_create, *to_update, *status_changed)]
+    versions = [(new_ids[r["code"]], 1, json.dumps(_version_payload(r, region_id, sector_names)), comment, db_now,
+                 user_id) for r in new_rows]
+    versions += [(ind.pk, ind.current_version, json.dumps(version_data(ind, sector_names)), comment, db_now, user_id)
+                 for ind in to_update]
+    _insert_many(IndicatorVersion, ["indicator", "version", "data", "comment", "created_at", "created_by"], versions)
+    result.created, result.updated = len(new_rows), len(to_update) + len(status_changed)
+    result.ids = [*new_ids.values(), *(ind.pk for ind in (*to_update, *status_changed))]
     if result.created or result.updated:
-        codes = [ind.code for ind in (*to_create, *to_update, *status_changed)]
         audit.record(actor=actor, action="import", obj=None, region_id=region_id,
                      object_repr=f"指标库：{result.message}",
-                     after={"created": [i.code for i in to_create][:2000],
+                     after={"created": [r["code"] for r in new_rows][:2000],
                             "updated": [i.code for i in (*to_update, *status_changed)][:2000],
-                            "count": len(codes)},
+                            "count": len(result.ids)},
                      comment=comment)
         _library_changed(result.ids)
     return result
+
+
+def _ids_by_code(codes: list[str]):
+    for i in range(0, len(codes), 900):
+        yield from Indicator.objects.filter(code__in=codes[i:i + 900]).values_list("pk", "code")
+
+
+def indicator_bulk_load(*, definitions: Iterable[dict], region_id: int | None = None, actor: Actor | None = None,
+                        comment: str = "批量载入") -> UpsertResult:
+    """Validate and write many indicators at once (demo data, seeding, integrations): each definition is checked with
+    `rules.clean_indicator` (a ValidationError names the first bad ones by code), then created or, for a known code,
+    updated as a new version; one transaction, one audit row, and the search indexes are told to catch up.
+    With `actor` None it runs as the system (no rights check); otherwise the actor must curate `region_id`."""
+    if actor is not None and not library_access(actor).can_curate_region(region_id):
+        raise PermissionDenied("您没有维护该指标库的权限")
+    rows, errors = [], {}
+    for d in definitions:
+        d = {**d}
+        d.setdefault("direction", None)
+        clean, errs = rules.clean_indicator(d)
+        if errs and len(errors) < 20:
+            errors.update({f"{d.get('code') or d.get('name')}.{k}": v for k, v in errs.items()})
+        rows.append(clean)
+    if errors:
+        raise ValidationError(errors)
+    codes = [r["code"] for r in rows]
+    if len(set(codes)) != len(codes):
+        raise ValidationError("指标编码重复")
+    with transaction.atomic():
+        existing = existing_by_code(codes)
+        foreign = [c for c, ind in existing.items() if ind.region_id != region_id]
+        if foreign:
+            raise ValidationError(f"编码已被其他指标库使用：{'、'.join(foreign[:20])}")
+        return bulk_upsert(actor=actor, region_id=region_id, rows=rows, existing=existing, comment=comment)
 
 
 # ---- import job --------------------------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
-"""Background jobs of the indicator library: the Excel import (`indicators.import`)."""
+"""Background work of the indicator library: the Excel import job (`indicators.import`) and warming the search
+index after bulk changes."""
 
 from __future__ import annotations
+
+from django_tasks import task
 
 from jixiao.core.jobs import job_progress, runner
 from jixiao.core.permissions import actor_for
@@ -28,3 +31,12 @@ def run_import(job) -> dict:
     result = outcome.result
     return {"message": f"导入完成：{result.message}", "created": result.created, "updated": result.updated,
             "unchanged": result.unchanged, "rows": outcome.rows}
+
+
+@task()
+def warm_search_index() -> None:
+    """After a bulk change: build this worker's search index and leave a snapshot file (search.snapshots), so the
+    web workers load the new index in a second instead of each analysing the whole library on a user's search."""
+    from jixiao.indicators.search import library_search
+
+    library_search.ensure_fresh()

@@ -162,3 +162,37 @@ def test_a_reset_database_is_noticed(db):
                                      ("GDP增长率", ["gdp", "增长率"])])
 def test_query_parsing(q, units):
     assert search.parse_query(q).units == units
+
+
+def test_snapshots_let_other_processes_skip_the_build(library, curator, settings, tmp_path, monkeypatch):
+    settings.VAR_DIR = tmp_path
+    monkeypatch.setattr(search.snapshots, "MIN_DOCS", 1)
+    services.indicator_index_rebuild()
+    accept = lambda m: True  # noqa: E731
+    first = search.LibrarySearch()
+    expected = [(h.id, h.score) for h in first.search("资助学生", accept).hits]
+    assert len(list((tmp_path / "cache").glob("indicator-index-*.bin"))) == 1
+    monkeypatch.setattr(search.InvertedIndex, "build", lambda *a, **k: pytest.fail("the snapshot should be loaded"))
+    second = search.LibrarySearch()
+    assert [(h.id, h.score) for h in second.search("资助学生", accept).hits] == expected
+    assert names(curator, "疫苗") == ["适龄儿童疫苗接种率"]
+
+
+def test_dump_skips_dead_slots(library, curator):
+    index = search.InvertedIndex()
+    from jixiao.indicators.models import Indicator as Ind
+
+    index.build(search.Doc(*r) for r in Ind.objects.values_list(*search.DOC_FIELDS))
+    ind = library["农村公路养护里程"]
+    index.upsert(search.Doc(*Ind.objects.filter(pk=ind.pk).values_list(*search.DOC_FIELDS).get()))
+    loaded = search.InvertedIndex.load(index.dump())
+    assert loaded.dead == 0 and loaded.size == index.size == len(LIBRARY)
+    q = search.parse_query("公路养护")
+    assert [h.id for h in loaded.search(q, lambda m: True)[0]] == [h.id for h in index.search(q, lambda m: True)[0]]
+
+
+def test_bulk_rebuild_warms_the_index_in_the_background(db, django_capture_on_commit_callbacks):
+    search.library_search.reset()
+    with django_capture_on_commit_callbacks(execute=True):
+        revision = services.indicator_index_rebuild()
+    assert search.library_search._state.index is not None and search.library_search.revision == revision
