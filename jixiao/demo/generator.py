@@ -627,6 +627,15 @@ class _Generator:
                     items = [ut.text.format(n=chinese_number(i), t="", **names) for i in range(1, ut.count + 1)]
                 for unit_name in items:
                     candidates.append((index, unit_name, ut.domains or template.domains, DEMO_SCHOOL in unit_name))
+        if plan.level == "p":
+            # A province's departments keep many more 事业单位 than a city's: one service centre per domain.
+            taken = {c[1] for c in candidates}
+            for index, dept in enumerate(depts):
+                for code in dept.template.domains:
+                    unit_name = f"{region.name}{vocab.domains()[code].name}服务中心"
+                    if unit_name not in taken:
+                        taken.add(unit_name)
+                        candidates.append((index, unit_name, (code,), False))
         if plan.units is not None and len(candidates) > plan.units:
             optional = [i for i, c in enumerate(candidates) if not c[3]]
             drop = set(rng.sample(optional, min(len(optional), len(candidates) - plan.units)))
@@ -738,31 +747,43 @@ class _Generator:
                 break
         if left > 0:  # every department is full: the rest by weight regardless (names get phases: 二期, 三期)
             total_w = sum(d.weight for d in depts)
-            for i, d in enumerate(depts):
-                give = min(left, math.ceil(left * d.weight / total_w))
-                shares[i] += give
-                left -= give
+            extra = [int(left * d.weight / total_w) for d in depts]
+            extra[max(range(len(depts)), key=lambda i: depts[i].weight)] += left - sum(extra)
+            shares = [a + b for a, b in zip(shares, extra, strict=True)]
+        office_share = 0.15 if plan.level == "p" else 0.3
         for dept, share in zip(depts, shares, strict=True):
             others = [u for u in dept.units if not u.is_office]
             for _ in range(share):
-                unit = dept.office if not others or rng.random() < 0.3 else rng.choice(others)
+                unit = dept.office if not others or rng.random() < office_share else rng.choice(others)
                 domain_codes = [c for c in unit.domains if c in vocab.domains()] or list(dept.template.domains)
-                name, template, domain = "", None, None
+                owner = dept.department.name if unit.is_office else unit.unit.name
+                tried = []
                 for _attempt in range(8):
                     domain = vocab.domains()[rng.choice(domain_codes)]
                     templates, weights = _project_pool(domain.code)
                     template = rng.choices(templates, weights)[0]
-                    owner = dept.department.name if unit.is_office else unit.unit.name
                     name = self._render(template.text, plan, owner)
                     if "{year}" not in template.text and rng.random() < 0.15:
                         name = f"{self.year}年{name}"
                     if name not in used:
                         break
+                    tried.append((name, domain, template))
                 else:
-                    base, k = name, 2
-                    while name in used:
-                        name = f"{base}（{chinese_number(k)}期）"
-                        k += 1
+                    # Taken everywhere: name it after the unit, as many real projects are; phases only at last.
+                    year_prefix = f"{self.year}年"
+                    for candidate in tried:
+                        name, domain, template = candidate  # the draft takes the domain and flags of the name
+                        if owner not in name:
+                            bare = name.removeprefix(year_prefix)
+                            name = (year_prefix if bare != name else "") + owner + bare
+                        if name not in used:
+                            break
+                    else:
+                        name, domain, template = tried[0]
+                        base, k = name, 2
+                        while name in used:
+                            name = f"{base}（{chinese_number(k)}期）"
+                            k += 1
                 used.add(name)
                 drafts.append(self._draft(rng, plan, dept, unit, domain, template, name, SubjectKind.PROJECT, factor))
 
