@@ -57,9 +57,9 @@ class FilterForm(forms.Form):
             del self.fields["status"]
 
     def filters(self) -> LibraryFilters:
-        if not self.is_bound or not self.is_valid():
-            data = {}
-        else:
+        data = {}
+        if self.is_bound:
+            self.is_valid()  # cleaned_data then holds the valid fields: a bad value drops that filter only
             data = self.cleaned_data
         common = data.get("common")
         return LibraryFilters(

@@ -435,17 +435,30 @@ def _version_payload(definition: dict, region_id: int | None, sector_names: dict
 
 
 def _insert_many(model, fields: list[str], rows: list[tuple]) -> None:
-    """Plain INSERTs with executemany: for tens of thousands of new rows, building a model instance and preparing
-    every field through the ORM costs several times the database work. Values must already be database-ready."""
+    """Multi-row INSERTs: for tens of thousands of new rows, building a model instance and preparing every field
+    through the ORM costs several times the database work, and one statement per row costs a round trip each on
+    PostgreSQL. Values must already be database-ready."""
     from django.db import connection
 
+    if not rows:
+        return
     qn = connection.ops.quote_name
     columns = ", ".join(qn(model._meta.get_field(f).column) for f in fields)
-    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "  # noqa: S608 (names from the model, values bound)
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    if connection.vendor == "postgresql":
+        # COPY: no statement text to build and quote, the rows stream in one go
+        with connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    one = f"({', '.join(['%s'] * len(fields))})"
+    per_statement = max(1, 8000 // len(fields))  # well under SQLite's limit on bound parameters
     with connection.cursor() as cursor:
-        for i in range(0, len(rows), 2000):
-            cursor.executemany(sql, rows[i:i + 2000])
+        for i in range(0, len(rows), per_statement):
+            chunk = rows[i:i + per_statement]
+            sql = (f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "  # noqa: S608 (names from the model)
+                   f"VALUES {', '.join([one] * len(chunk))}")
+            cursor.execute(sql, [v for row in chunk for v in row])
 
 
 def bulk_upsert(*, actor: Actor | None, region_id: int | None, rows: list[dict], comment: str,

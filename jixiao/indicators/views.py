@@ -221,14 +221,8 @@ def import_view(request):
 def export(request):
     actor = actor_for(request.user)
     access = selectors.library_access(actor)
-    form = FilterForm(request.GET or None, sectors=[], curator=access.may_curate)
-    # the sector/domain choices are not loaded for the export: take them straight from the query
+    form = FilterForm(request.GET or None, sectors=selectors.sector_tree(), curator=access.may_curate)
     filters = form.filters()
-    for key in ("sector", "domain"):
-        try:
-            setattr(filters, f"{key}_id", int(request.GET.get(key) or 0) or None)
-        except ValueError:
-            setattr(filters, f"{key}_id", None)
     qs = selectors.indicator_export_queryset(actor, filters)
     if qs.count() > excel.EXPORT_MAX_ROWS:
         messages.error(request, f"导出条数超过{excel.EXPORT_MAX_ROWS}条，请先按行业或领域筛选")

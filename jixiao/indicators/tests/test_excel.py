@@ -61,6 +61,9 @@ def test_upsert_by_code_makes_versions(cast, sectors, curator):
     ind = Indicator.objects.get(code="T-001")
     assert ind.name == "家庭经济困难学生资助人数" and ind.current_version == 2
     assert list(ind.versions.values_list("version", flat=True)) == [1, 2]
+    assert ind.versions.get(version=1).data["name"] == "学生资助人数"
+    assert ind.versions.get(version=2).data["name"] == "家庭经济困难学生资助人数"
+    assert ind.versions.get(version=1).data["sector_name"] == "教育" and ind.history == []
 
 
 def test_messy_headers_and_a_title_row(cast, sectors, curator):

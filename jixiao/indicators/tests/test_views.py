@@ -174,3 +174,12 @@ def test_nav_link_is_the_browse_page(client, cast):
     login(client, cast.overseer)
     r = client.get(reverse("web:home"))
     assert reverse("indicators:browse") in r.content.decode()
+
+
+def test_a_bad_filter_value_drops_only_that_filter(client, cast, library):
+    login(client, cast.clerk_a)
+    r = client.get(reverse("indicators:browse"), {"q": "资助学生", "sector": "999999"})
+    assert "<mark>学生资助</mark>人数" in r.content.decode()
+    r = client.get(reverse("indicators:export"), {"q": "资助学生", "sector": "abc"})
+    rows = list(openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 2
