@@ -307,9 +307,10 @@ def _project_pool(code: str) -> tuple[tuple[Template, ...], tuple[int, ...]]:
     for work, _unit in domain.works:
         templates.append(Template(f"{work}经费", "V"))
         weights.append(1)
-    for verb, group in domain.people:
-        templates.append(Template(f"{group}{verb}项目", ""))
-        weights.append(1)
+    for verb, group in domain.people:  # only where "<group><verb>项目" reads naturally (学生资助项目, 农牧民培训项目)
+        if verb in library.SUBSIDY_VERBS or verb == "培训":
+            templates.append(Template(f"{group}{verb}项目", ""))
+            weights.append(1)
     return tuple(templates), tuple(weights)
 
 
