@@ -177,6 +177,11 @@ def doc_type_of(model: type[Model]) -> DocType:
         raise LookupError(f"{model.__name__} is not registered with jixiao.core.permissions") from None
 
 
+def _is_root(grant: Grant) -> bool:
+    """Whether the grant sits at a top region (a province, or whatever has no parent)."""
+    return grant.region_path.count("/") == 2
+
+
 def _never() -> Q:
     return Q(pk__in=[])
 
@@ -206,7 +211,10 @@ def _reach_q(actor: Actor, grant: Grant, reach: Reach, dt: DocType) -> Q:
             from jixiao.organisations.models import Region
 
             subtree = Region.objects.filter(path__startswith=grant.region_path).values("pk")
-            return Q(**{f"{dt.region}__in": subtree})
+            q = Q(**{f"{dt.region}__in": subtree})
+            if _is_root(grant):  # national items (no region) belong to whoever reaches from a top region
+                q |= Q(**{f"{dt.region}__isnull": True})
+            return q
         return _never()
     if reach in (Reach.AGENCY_GRANTS, Reach.EXPERT_GRANTS):
         if not dt.subject:
@@ -270,7 +278,9 @@ def _reach_matches(actor: Actor, grant: Grant, reach: Reach, dt: DocType, obj) -
             from jixiao.organisations.models import Region
 
             region_id = _value(obj, dt.region)
-            path = Region.objects.filter(pk=region_id).values_list("path", flat=True).first() if region_id else None
+            if region_id is None:
+                return _is_root(grant)
+            path = Region.objects.filter(pk=region_id).values_list("path", flat=True).first()
         return bool(path) and path.startswith(grant.region_path)
     if reach in (Reach.AGENCY_GRANTS, Reach.EXPERT_GRANTS):
         subject_id = _value(obj, dt.subject)

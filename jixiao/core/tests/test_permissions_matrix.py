@@ -70,3 +70,17 @@ def test_anonymous_sees_nothing(cast):
     actor = actor_for(AnonymousUser())
     assert not scope(actor, A.VIEW, PerformanceSubject.objects.all()).exists()
     assert not can(actor, A.VIEW, cast.subjects["a1"])
+
+
+def test_national_audit_rows_reach_top_region_only(cast):
+    from jixiao.core import audit
+    from jixiao.core.models import AuditEvent
+    from jixiao.core.testing import make_user
+    from jixiao.organisations.models import Role
+
+    event = audit.record(actor=None, action="update", obj=None, object_repr="全国默认政策配置")
+    top = make_user("top_admin", Role.SYSADMIN, cast.province)
+    assert scope(actor_for(top), A.AUDIT, AuditEvent.objects.filter(pk=event.pk)).exists()
+    assert can(actor_for(top), A.AUDIT, event)
+    assert not scope(actor_for(cast.users["sysadmin"]), A.AUDIT, AuditEvent.objects.filter(pk=event.pk)).exists()
+    assert not can(actor_for(cast.users["finance_admin"]), A.AUDIT, event)
