@@ -169,9 +169,11 @@ def money_sum(values) -> Money:
 class MoneyFormField(forms.CharField):
     """A form field reading yuan (or 万元 when unit='wan') into Money."""
 
+    max_text_length = 30
+
     def __init__(self, *, unit: str = "yuan", **kwargs):
         self.unit = unit
-        kwargs.setdefault("max_length", 30)
+        kwargs.pop("max_length", None)  # a length validator would run on the parsed Money: check the text instead
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
@@ -183,6 +185,8 @@ class MoneyFormField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
+        if len(value) > self.max_text_length:
+            raise ValidationError("金额过长", code="max_length")
         try:
             return Money.parse(value, unit=self.unit)
         except MoneyParseError as exc:
@@ -197,6 +201,10 @@ class MoneyField(models.BigIntegerField):
     """
 
     description = "Amount in fen"
+
+    def get_default(self):
+        # An unsaved instance gets Money too (a plain default=0 in the migration would otherwise stay an int).
+        return self.to_python(super().get_default())
 
     def from_db_value(self, value, expression, connection):
         if value is None:

@@ -97,11 +97,13 @@ def _looks_like_text(head: bytes) -> bool:
     if not head or b"\x00" in head:
         return False
     for enc in ("utf-8-sig", "gb18030"):
-        try:
-            head.decode(enc)
-            return True
-        except UnicodeDecodeError:
-            continue
+        # The window may end inside a multi-byte character: allow up to 3 cut bytes at its end.
+        for cut in range(4):
+            try:
+                head[: len(head) - cut].decode(enc)
+                return True
+            except UnicodeDecodeError:
+                continue
     return False
 
 

@@ -45,3 +45,21 @@ def test_large_amounts_exact_on_database(cast):
     total = PerformanceSubject.objects.filter(pk__in=[cast.subjects["a1"].pk, cast.subjects["a2"].pk]).aggregate(
         s=Sum("annual_amount"))["s"]
     assert total == big + big  # Sum() over a MoneyField comes back as exact Money
+
+
+def test_form_field_parses_and_checks_length():
+    from django.core.exceptions import ValidationError
+
+    from jixiao.core.money import MoneyFormField
+
+    field = MoneyFormField(required=False)
+    assert field.clean("1,234.56") == Money(123456)
+    assert field.clean("") is None
+    with pytest.raises(ValidationError):
+        field.clean("1" * 40)
+
+
+def test_unsaved_instance_default_is_money(db):
+    from jixiao.budget.models import PerformanceSubject
+
+    assert PerformanceSubject().annual_amount == Money(0)

@@ -76,3 +76,12 @@ def test_choice_and_boolean():
     with pytest.raises(t.CellValueError, match="预算类别“x”无效"):
         parse("x")
     assert t.boolean("是") is True and t.boolean("否") is False
+
+
+def test_csv_whose_sniff_window_cuts_a_character():
+    rows = "".join(f"{i:03d},学生资助项目第{i}批,100\n" for i in range(400))
+    data = ("项目编码,项目名称,年初预算数\n" + rows).encode("utf-8")
+    for cut in range(4090, 4100):  # whatever byte the 4 KB window ends on
+        assert t.sniff_format(data[:cut]) == "csv"
+    table = t.read_table(data, COLUMNS, filename="a.csv")
+    assert table.ok and len(table.rows) == 400
