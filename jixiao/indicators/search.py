@@ -36,6 +36,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -248,13 +249,17 @@ class Filters:
     is_common: bool | None = None
     statuses: frozenset[str] | None = None
 
-    def accepts(self, m: DocMeta) -> bool:
-        return ((self.sector_id is None or m.sector_id == self.sector_id)
-                and (self.domain_id is None or m.domain_id == self.domain_id)
-                and (self.level1 is None or m.level1 == self.level1)
-                and (self.level2 is None or m.level2 == self.level2)
-                and (self.is_common is None or m.is_common == self.is_common)
-                and (self.statuses is None or m.status in self.statuses))
+    def sets(self, index: InvertedIndex) -> list[set]:
+        """The index's slot sets these filters restrict to (read-only)."""
+        out = []
+        for field_name, value in (("sector_id", self.sector_id), ("domain_id", self.domain_id),
+                                  ("level1", self.level1), ("level2", self.level2), ("is_common", self.is_common)):
+            if value is not None:
+                out.append(index.facet(field_name, value))
+        if self.statuses is not None:
+            out.append(index.facet("status", next(iter(self.statuses))) if len(self.statuses) == 1
+                       else index.union("status", self.statuses))
+        return out
 
 
 @dataclass(slots=True)
@@ -275,6 +280,10 @@ class DocMeta:
     boost: float = 1.0  # the usage boost, 1 + USAGE_BOOST · ln(1 + usage)
 
 
+FACETS = ("status", "region_id", "department_id", "sector_id", "domain_id", "level1", "level2", "is_common")
+_EMPTY: set[int] = frozenset()  # type: ignore[assignment]
+
+
 class InvertedIndex:
     """The in-memory index of one process. Documents live in slots; a changed document gets a new slot and its old
     slot is marked dead, so postings stay append-only (and sorted by slot)."""
@@ -286,6 +295,27 @@ class InvertedIndex:
         self.code_slot: dict[str, int] = {}
         self.avg_len = {f: 1.0 for f in FIELDS}
         self.dead = 0
+        self.max_boost = 1.0  # the largest usage boost of any document (bounds early termination)
+        # metadata value → slots, so permission and filters restrict candidates with set operations in C
+        self.facets: dict[str, dict[object, set[int]]] = {f: {} for f in FACETS}
+
+    def facet(self, field_name: str, value) -> set[int]:
+        """The slots whose `field_name` is `value`. Read-only: intersect with it, never change it."""
+        return self.facets[field_name].get(value, _EMPTY)
+
+    def union(self, field_name: str, values: Iterable) -> set[int]:
+        """A new set: the slots whose `field_name` is any of `values`."""
+        out: set[int] = set()
+        column = self.facets[field_name]
+        for v in values:
+            found = column.get(v)
+            if found:
+                out |= found
+        return out
+
+    def _index_facets(self, slot: int, m: DocMeta) -> None:
+        for f in FACETS:
+            self.facets[f].setdefault(getattr(m, f), set()).add(slot)
 
     @property
     def size(self) -> int:
@@ -362,6 +392,11 @@ class InvertedIndex:
             meta = self.meta[slot]
             if meta is not None and self.code_slot.get(meta.code.lower()) == slot:
                 del self.code_slot[meta.code.lower()]
+            if meta is not None:
+                for f in FACETS:
+                    found = self.facets[f].get(getattr(meta, f))
+                    if found is not None:
+                        found.discard(slot)
             self.meta[slot] = None
             self.dead += 1
 
@@ -378,6 +413,8 @@ class InvertedIndex:
             boost=1 + USAGE_BOOST * math.log1p(doc.usage_count or 0),
         ))
         self.slot_of[doc.id] = slot
+        self.max_boost = max(self.max_boost, self.meta[slot].boost)
+        self._index_facets(slot, self.meta[slot])
         if doc.code:
             self.code_slot[doc.code.lower()] = slot
         # BM25F: weighted, length-normalised term frequencies summed over the fields, then saturated once.
@@ -438,6 +475,9 @@ class InvertedIndex:
         index.meta = [DocMeta(*values) for values in zip(*raw["meta"], strict=True)]
         index.slot_of = {m.id: i for i, m in enumerate(index.meta)}
         index.code_slot = {m.code.lower(): i for i, m in enumerate(index.meta) if m.code}
+        index.max_boost = max((m.boost for m in index.meta), default=1.0)
+        for slot, m in enumerate(index.meta):
+            index._index_facets(slot, m)
         return index
 
     def _idf(self, term: str) -> float:
@@ -468,11 +508,14 @@ class InvertedIndex:
                 found |= inter
         return found
 
-    def search(self, query: Query, accept: Callable[[DocMeta], bool], *, offset: int = 0, limit: int = 20,
+    def search(self, query: Query, within: Iterable[set[int]] | None = None, *, offset: int = 0, limit: int = 20,
                prefer_sector_id: int | None = None) -> tuple[list[Hit], int]:
+        """Rank the documents matching `query` among the slots in every set of `within` (permission, filters; None:
+        all). Returns the requested page and the number of matches."""
         meta = self.meta
+        within = sorted(within, key=len) if within is not None else None
         if query.short:
-            return self._search_short(query.short, accept, offset, limit, prefer_sector_id)
+            return self._search_short(query.short, within, offset, limit, prefer_sector_id)
         if not query.terms and not query.code:
             return [], 0
         # candidates: slots containing enough of the query's words (all of them for one or two words)
@@ -495,11 +538,14 @@ class InvertedIndex:
         code_slot = self.code_slot.get(query.code) if query.code else None
         if code_slot is not None:
             candidates.add(code_slot)
-        scores = {}
-        for slot in candidates:
-            m = meta[slot]
-            if m is not None and accept(m):
-                scores[slot] = 0.0
+        if within is not None:
+            for allowed in within:
+                candidates &= allowed
+                if not candidates:
+                    break
+        if self.dead:
+            candidates = {slot for slot in candidates if meta[slot] is not None}
+        scores = dict.fromkeys(candidates, 0.0)
         if not scores:
             return [], 0
         ordered = sorted(scores)
@@ -523,33 +569,62 @@ class InvertedIndex:
                         break
                     if slots[i] == slot:
                         scores[slot] += idf * weights[i]
-        phrase = query.phrase
+        # Boosts only multiply, by at most `bound`: walking the candidates from the best base score down, stop
+        # once even the largest boost could not lift a candidate into the requested page.
+        phrase = query.phrase if len(query.phrase) >= 2 else ""
         units = query.units
         coverage = NAME_COVERAGE_BOOST / len(units) if units else 0.0
+        bound = ((1 + NAME_COVERAGE_BOOST if units else 1.0) * (NAME_EQUALS_BOOST * PHRASE_IN_NAME_BOOST if phrase
+                                                                 else 1.0)
+                 * self.max_boost * (SECTOR_BOOST if prefer_sector_id is not None else 1.0))
+        want = offset + limit
+        order = sorted(scores.items(), key=itemgetter(1), reverse=True)
+        if code_slot is not None and code_slot in scores:
+            order.insert(0, (code_slot, scores[code_slot] + 1000.0))
+        best: list[float] = []  # min-heap of the `want` best final scores so far
         ranked: list[tuple[float, str, int]] = []
-        for slot, score in scores.items():
-            m = meta[slot]
+        seen_code = False
+        for slot, score in order:
             if slot == code_slot:
-                score += 1000.0
+                if seen_code:
+                    continue
+                seen_code = True
+            elif len(best) >= want and score * bound < best[0]:
+                break
+            m = meta[slot]
+            name = m.name
             if coverage:
-                name = m.name
-                score *= 1 + coverage * sum(1 for u in units if u in name)
-            if len(phrase) >= 2:
-                if phrase in m.name:
-                    score *= NAME_EQUALS_BOOST * PHRASE_IN_NAME_BOOST if m.name == phrase else PHRASE_IN_NAME_BOOST
+                hits = 0
+                for u in units:
+                    if u in name:
+                        hits += 1
+                score *= 1 + coverage * hits
+            if phrase:
+                if phrase in name:
+                    score *= NAME_EQUALS_BOOST * PHRASE_IN_NAME_BOOST if name == phrase else PHRASE_IN_NAME_BOOST
                 elif phrase in m.expl_head:
                     score *= PHRASE_IN_EXPLANATION_BOOST
-            if m.usage_count:
-                score *= m.boost
+            score *= m.boost
             if prefer_sector_id is not None and m.sector_id == prefer_sector_id:
                 score *= SECTOR_BOOST
             ranked.append((score, m.code, m.id))
-        return self._page(ranked, offset, limit)
+            if len(best) < want:
+                heapq.heappush(best, score)
+            elif score > best[0]:
+                heapq.heapreplace(best, score)
+        return self._page(ranked, offset, limit, total=len(scores))
 
-    def _search_short(self, ch: str, accept, offset, limit, prefer_sector_id) -> tuple[list[Hit], int]:
+    def _search_short(self, ch: str, within, offset, limit, prefer_sector_id) -> tuple[list[Hit], int]:
+        if within:
+            slots = set(within[0])
+            for allowed in within[1:]:
+                slots &= allowed
+            pairs = ((slot, self.meta[slot]) for slot in slots)
+        else:
+            pairs = enumerate(self.meta)
         ranked = []
-        for m in self.meta:
-            if m is None or ch not in m.name or not accept(m):
+        for _slot, m in pairs:
+            if m is None or ch not in m.name:
                 continue
             score = 1.0 / (1 + m.name.index(ch)) + 1.0 / len(m.name)
             score *= m.boost
@@ -559,8 +634,8 @@ class InvertedIndex:
         return self._page(ranked, offset, limit)
 
     @staticmethod
-    def _page(ranked, offset, limit) -> tuple[list[Hit], int]:
-        total = len(ranked)
+    def _page(ranked, offset, limit, total: int | None = None) -> tuple[list[Hit], int]:
+        total = len(ranked) if total is None else total
         # best score first, then by code (stable, readable order for ties)
         top = heapq.nsmallest(offset + limit, ranked, key=lambda r: (-r[0], r[1]))
         return [Hit(id=r[2], score=round(r[0], 4)) for r in top[offset:offset + limit]], total
@@ -725,15 +800,18 @@ class LibrarySearch:
         for gone in ids - found:
             index.remove(gone)
 
-    def search(self, text: str, accept: Callable[[DocMeta], bool], *, offset: int = 0, limit: int = 20,
-               prefer_sector_id: int | None = None) -> Result:
+    def search(self, text: str, restrict: Callable[[InvertedIndex], list[set[int]]] | None = None, *,
+               offset: int = 0, limit: int = 20, prefer_sector_id: int | None = None) -> Result:
+        """Search the current library. `restrict(index)` gives the slot sets the searcher may see (see
+        `selectors.LibraryAccess.visible_slots` and `Filters.sets`); None searches everything."""
         started = time.perf_counter()
         query = parse_query(text)
         with self._lock:  # an incremental update from another thread must not run under a search
             index = self.ensure_fresh()
             if query.empty:
                 return Result(hits=[], total=0, query=query)
-            hits, total = index.search(query, accept, offset=offset, limit=limit, prefer_sector_id=prefer_sector_id)
+            within = restrict(index) if restrict is not None else None
+            hits, total = index.search(query, within, offset=offset, limit=limit, prefer_sector_id=prefer_sector_id)
         return Result(hits=hits, total=total, query=query, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 

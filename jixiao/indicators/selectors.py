@@ -84,6 +84,22 @@ class LibraryAccess:
             cond |= Q(status=IndicatorStatus.DRAFT, department_id__in=sorted(self.proposer_department_ids))
         return cond
 
+    def visible_slots(self, index) -> set[int]:
+        """The search index's documents this rule lets the actor read (the same rule as `q()` and `can_read()`),
+        as a set built from the index's facets."""
+        if not self.logged_in:
+            return set()
+        out = index.union("status", [IndicatorStatus.ACTIVE]) & index.union("region_id",
+                                                                             [None, *self.read_region_ids])
+        if self.curate_region_ids:
+            out |= index.union("region_id", self.curate_region_ids)
+        if self.curate_national:
+            out |= index.union("region_id", [None])
+        if self.propose_targets:
+            out |= index.union("status", [IndicatorStatus.DRAFT]) & index.union("department_id",
+                                                                                  self.proposer_department_ids)
+        return out
+
     def curate_region_choices(self) -> list[int | None]:
         """Where this actor may put a new indicator: None is the national library."""
         out: list[int | None] = [None] if self.curate_national else []
@@ -212,6 +228,25 @@ class LibraryPage:
 ORDERINGS = {"code": ("code",), "usage": ("-usage_count", "code"), "name": ("name", "code")}
 
 
+def _restriction(actor: Actor, filters: LibraryFilters):
+    """For the search index: the slot sets of what the actor may read (cached until the library changes) and of
+    the filters."""
+    access = library_access(actor)
+    flt = filters.search_filters()
+
+    def restrict(index) -> list[set[int]]:
+        cache = library_search.cache()
+        key = ("visible", access.key)
+        visible = cache.get(key)
+        if visible is None:
+            if len(cache) > 500:
+                cache.clear()
+            visible = cache[key] = access.visible_slots(index)
+        return [visible, *flt.sets(index)]
+
+    return restrict
+
+
 def indicator_list(actor: Actor, filters: LibraryFilters) -> QuerySet:
     """The readable indicators matching the filters (no text search), ordered."""
     qs = filters.apply(indicator_scope(actor))
@@ -233,14 +268,8 @@ def indicator_search(actor: Actor, filters: LibraryFilters, *, page: int = 1, pa
         page = min(page, last)
         items = list(qs.select_related(*related)[(page - 1) * page_size: page * page_size])
         return LibraryPage(items=items, total=total, page=page, page_size=page_size)
-    access = library_access(actor)
-    flt = filters.search_filters()
-
-    def accept(m) -> bool:
-        return flt.accepts(m) and access.can_read(m.region_id, m.status, m.department_id)
-
-    result = library_search.search(filters.q, accept, offset=(page - 1) * page_size, limit=page_size,
-                                   prefer_sector_id=prefer_sector_id)
+    result = library_search.search(filters.q, _restriction(actor, filters), offset=(page - 1) * page_size,
+                                   limit=page_size, prefer_sector_id=prefer_sector_id)
     ids = [h.id for h in result.hits]
     # the rows come back through the permission filter too: the index is a hint, the database decides
     rows = {i.pk: i for i in indicator_scope(actor).filter(pk__in=ids).select_related(*related)} if ids else {}
@@ -258,10 +287,7 @@ def indicator_export_queryset(actor: Actor, filters: LibraryFilters, limit: int 
     query (up to `limit`)."""
     if not filters.q.strip():
         return filters.apply(indicator_scope(actor))
-    access = library_access(actor)
-    flt = filters.search_filters()
-    result = library_search.search(
-        filters.q, lambda m: flt.accepts(m) and access.can_read(m.region_id, m.status, m.department_id), limit=limit)
+    result = library_search.search(filters.q, _restriction(actor, filters), limit=limit)
     return indicator_scope(actor).filter(pk__in=[h.id for h in result.hits])
 
 

@@ -128,26 +128,24 @@ def test_highlight():
 def test_other_processes_catch_up_through_the_change_log(library, curator):
     """Two indexes stand for two web workers: a change made through one is seen by the other without a rebuild."""
     other = search.LibrarySearch()
-    accept = lambda m: True  # noqa: E731
-    assert other.search("资助学生", accept).hits
+    assert other.search("资助学生").hits
     index_before = other._state.index
     ind = library["农村公路养护里程"]
     services.indicator_update(actor=curator, indicator=ind, data={"name": "农村公路学生接送里程"},
                               expected_lock_version=ind.lock_version)
-    result = other.search("学生接送", accept)
+    result = other.search("学生接送")
     assert [h.id for h in result.hits] == [ind.pk]
     assert other._state.index is index_before and index_before.dead == 1  # applied incrementally
 
 
 def test_bulk_inserts_need_a_rebuild_signal(library, curator):
     other = search.LibrarySearch()
-    accept = lambda m: True  # noqa: E731
-    other.search("资助", accept)
+    other.search("资助")
     Indicator.objects.bulk_create([Indicator(code="BULK1", name="幼儿园保教费减免人数", level1="output",
                                              level2="数量指标", unit="人")])
-    assert not other.search("保教费", accept).hits  # invisible until someone signals the bulk change
+    assert not other.search("保教费").hits  # invisible until someone signals the bulk change
     services.indicator_index_rebuild()
-    assert [h.id for h in other.search("保教费", accept).hits] == [Indicator.objects.get(code="BULK1").pk]
+    assert [h.id for h in other.search("保教费").hits] == [Indicator.objects.get(code="BULK1").pk]
 
 
 def test_a_reset_database_is_noticed(db):
@@ -168,13 +166,12 @@ def test_snapshots_let_other_processes_skip_the_build(library, curator, settings
     settings.VAR_DIR = tmp_path
     monkeypatch.setattr(search.snapshots, "MIN_DOCS", 1)
     services.indicator_index_rebuild()
-    accept = lambda m: True  # noqa: E731
     first = search.LibrarySearch()
-    expected = [(h.id, h.score) for h in first.search("资助学生", accept).hits]
+    expected = [(h.id, h.score) for h in first.search("资助学生").hits]
     assert len(list((tmp_path / "cache").glob("indicator-index-*.bin"))) == 1
     monkeypatch.setattr(search.InvertedIndex, "build", lambda *a, **k: pytest.fail("the snapshot should be loaded"))
     second = search.LibrarySearch()
-    assert [(h.id, h.score) for h in second.search("资助学生", accept).hits] == expected
+    assert [(h.id, h.score) for h in second.search("资助学生").hits] == expected
     assert names(curator, "疫苗") == ["适龄儿童疫苗接种率"]
 
 
@@ -188,7 +185,7 @@ def test_dump_skips_dead_slots(library, curator):
     loaded = search.InvertedIndex.load(index.dump())
     assert loaded.dead == 0 and loaded.size == index.size == len(LIBRARY)
     q = search.parse_query("公路养护")
-    assert [h.id for h in loaded.search(q, lambda m: True)[0]] == [h.id for h in index.search(q, lambda m: True)[0]]
+    assert [h.id for h in loaded.search(q)[0]] == [h.id for h in index.search(q)[0]]
 
 
 def test_bulk_rebuild_warms_the_index_in_the_background(db, django_capture_on_commit_callbacks):
