@@ -23,7 +23,7 @@ run: $(STAMP)
 	DEBUG=1 $(PY) manage.py load_demo --if-empty
 	@DEBUG=1 $(PY) manage.py demo_logins --port $(PORT)
 	@trap 'kill 0' EXIT INT TERM; \
-	  DEBUG=1 $(PY) manage.py db_worker --interval 1 & \
+	  DEBUG=1 $(PY) manage.py db_worker --interval 1 --no-reload & \
 	  DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
 
 # The whole test suite (SQLite by default; set DATABASE_URL=postgres://... for PostgreSQL).
