@@ -47,7 +47,7 @@ FIELDS = ("name", "explanation", "classification")
 FIELD_WEIGHTS = {"name": 3.0, "explanation": 1.0, "classification": 0.6}
 FIELD_B = {"name": 0.5, "explanation": 0.75, "classification": 0.3}
 EXPLANATION_CHARS = 300  # index the head of long explanations only
-EXPLANATION_HEAD = 120  # kept per document for the exact-phrase boost
+EXPLANATION_HEAD = 60  # kept per document for the exact-phrase boost
 PHRASE_IN_NAME_BOOST = 1.6
 NAME_EQUALS_BOOST = 1.5
 PHRASE_IN_EXPLANATION_BOOST = 1.15
@@ -641,7 +641,7 @@ class InvertedIndex:
         return [Hit(id=r[2], score=round(r[0], 4)) for r in top[offset:offset + limit]], total
 
 
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 
 
 class _Snapshots:

@@ -271,8 +271,12 @@ def indicator_search(actor: Actor, filters: LibraryFilters, *, page: int = 1, pa
     result = library_search.search(filters.q, _restriction(actor, filters), offset=(page - 1) * page_size,
                                    limit=page_size, prefer_sector_id=prefer_sector_id)
     ids = [h.id for h in result.hits]
-    # the rows come back through the permission filter too: the index is a hint, the database decides
-    rows = {i.pk: i for i in indicator_scope(actor).filter(pk__in=ids).select_related(*related)} if ids else {}
+    # The page's rows are read fresh and checked with the same rule again (the index is a hint, the row decides).
+    # By primary key only: a planner with stale statistics after a bulk load turned the rule's OR-ed conditions
+    # into index scans over the whole table.
+    access = library_access(actor)
+    rows = {i.pk: i for i in Indicator.objects.filter(pk__in=ids).select_related(*related)
+            if access.can_read(i.region_id, i.status, i.department_id)} if ids else {}
     items = [rows[i] for i in ids if i in rows]
     if filters.sort in ORDERINGS and filters.sort != "":
         key = {"code": lambda i: i.code, "usage": lambda i: (-i.usage_count, i.code),

@@ -421,9 +421,17 @@ def existing_by_code(codes: Iterable[str]) -> dict[str, Indicator]:
     """Indicators with these codes (chunked: SQLite limits the number of parameters of one query)."""
     codes = sorted(set(codes))
     out: dict[str, Indicator] = {}
-    for i in range(0, len(codes), 900):
-        out.update({ind.code: ind for ind in Indicator.objects.filter(code__in=codes[i:i + 900])})
+    step = _in_chunk()
+    for i in range(0, len(codes), step):
+        out.update({ind.code: ind for ind in Indicator.objects.filter(code__in=codes[i:i + step])})
     return out
+
+
+def _in_chunk() -> int:
+    """How many values one `IN (...)` may hold: SQLite limits bound parameters, PostgreSQL takes big arrays."""
+    from django.db import connection
+
+    return 900 if connection.vendor == "sqlite" else 20_000
 
 
 def _version_payload(definition: dict, region_id: int | None, sector_names: dict[int, str]) -> dict:
@@ -550,8 +558,9 @@ def bulk_upsert(*, actor: Actor | None, region_id: int | None, rows: list[dict],
 
 
 def _ids_by_code(codes: list[str]):
-    for i in range(0, len(codes), 900):
-        yield from Indicator.objects.filter(code__in=codes[i:i + 900]).values_list("pk", "code")
+    step = _in_chunk()
+    for i in range(0, len(codes), step):
+        yield from Indicator.objects.filter(code__in=codes[i:i + step]).values_list("pk", "code")
 
 
 def indicator_bulk_load(*, definitions: Iterable[dict], region_id: int | None = None, actor: Actor | None = None,
