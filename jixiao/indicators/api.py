@@ -168,7 +168,7 @@ class StatusIn(Schema):
 
 class ListFilters(Schema):
     q: str = ""
-    sector: int | None = None
+    sector: int | None = None  # 0: indicators without a sector (the common ones)
     domain: int | None = None
     level1: str | None = None
     level2: str | None = None

@@ -11,6 +11,9 @@ from jixiao.indicators.models import Comparator, Direction, IndicatorStatus, Lev
 from jixiao.indicators.selectors import STATUS_ALL, LibraryFilters
 
 BLANK = [("", "全部")]
+NO_SECTOR = 0  # the filter value for indicators without a sector (the common ones)
+GOAL_FIRST = [Level1.OUTPUT, Level1.BENEFIT, Level1.SATISFACTION, Level1.COST, Level1.DECISION, Level1.PROCESS,
+              Level1.INPUT, Level1.EFFECT]
 
 
 def _int_or_none(value):
@@ -21,7 +24,7 @@ def _int_or_none(value):
 
 
 def level2_grouped() -> list:
-    return [(label, [(n, n) for n in level2_choices(value)]) for value, label in Level1.choices
+    return [(Level1(value).label, [(n, n) for n in level2_choices(value)]) for value in GOAL_FIRST
             if level2_choices(value)]
 
 
@@ -43,14 +46,15 @@ class FilterForm(forms.Form):
     level2 = forms.ChoiceField(label="二级指标", required=False)
     common = forms.ChoiceField(label="共性/个性", required=False,
                                choices=BLANK + [("1", "共性指标"), ("0", "个性指标")])
-    status = forms.ChoiceField(label="状态", required=False,
-                               choices=list(IndicatorStatus.choices) + [(STATUS_ALL, "全部")])
+    status = forms.ChoiceField(label="状态", required=False, choices=[
+        (IndicatorStatus.ACTIVE, "启用"), (IndicatorStatus.DRAFT, "待审核"), (IndicatorStatus.RETIRED, "停用"),
+        (STATUS_ALL, "全部")])
     sort = forms.ChoiceField(label="排序", required=False,
                              choices=[("", "相关度/编码"), ("usage", "使用次数"), ("code", "编码"), ("name", "名称")])
 
     def __init__(self, *args, sectors=(), curator=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sector"].choices = BLANK + sector_choices(sectors)
+        self.fields["sector"].choices = BLANK + [(NO_SECTOR, "通用(未分行业)")] + sector_choices(sectors)
         self.fields["domain"].choices = BLANK + domain_grouped(sectors)
         self.fields["level2"].choices = BLANK + level2_grouped()
         if not curator:
@@ -77,7 +81,8 @@ class IndicatorForm(forms.Form):
     name = forms.CharField(label="三级指标(指标名称)", max_length=200)
     sector = forms.TypedChoiceField(label="行业", required=False, coerce=int, empty_value=None)
     domain = forms.TypedChoiceField(label="领域", required=False, coerce=int, empty_value=None)
-    level1 = forms.ChoiceField(label="一级指标", choices=Level1.choices)
+    level1 = forms.ChoiceField(label="一级指标", choices=[(v, Level1(v).label) for v in GOAL_FIRST],
+                               initial=Level1.OUTPUT)
     level2 = forms.ChoiceField(label="二级指标")
     explanation = forms.CharField(label="指标解释", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     unit = forms.CharField(label="计量单位", required=False, max_length=40,

@@ -243,6 +243,7 @@ class Result:
 @dataclass
 class Filters:
     sector_id: int | None = None
+    no_sector: bool = False  # only indicators without a sector
     domain_id: int | None = None
     level1: str | None = None
     level2: str | None = None
@@ -251,8 +252,9 @@ class Filters:
 
     def sets(self, index: InvertedIndex) -> list[set]:
         """The index's slot sets these filters restrict to (read-only)."""
-        out = []
-        for field_name, value in (("sector_id", self.sector_id), ("domain_id", self.domain_id),
+        out = [index.facet("sector_id", None)] if self.no_sector else []
+        for field_name, value in (("sector_id", None if self.no_sector else self.sector_id),
+                                  ("domain_id", self.domain_id),
                                   ("level1", self.level1), ("level2", self.level2), ("is_common", self.is_common)):
             if value is not None:
                 out.append(index.facet(field_name, value))

@@ -168,6 +168,7 @@ def can_approve(actor: Actor, indicator: Indicator) -> bool:
 # ---- listing and search ---------------------------------------------------------------------------------------
 
 STATUS_ALL = "all"
+NO_SECTOR = 0  # filter value: indicators without a sector (the common ones)
 
 
 @dataclass
@@ -182,12 +183,14 @@ class LibraryFilters:
     sort: str = ""  # "" (relevance when searching, else code), "code", "usage", "name"
 
     def search_filters(self) -> Filters:
-        return Filters(sector_id=self.sector_id, domain_id=self.domain_id, level1=self.level1 or None,
-                       level2=self.level2 or None, is_common=self.is_common,
+        return Filters(sector_id=self.sector_id, no_sector=self.sector_id == NO_SECTOR, domain_id=self.domain_id,
+                       level1=self.level1 or None, level2=self.level2 or None, is_common=self.is_common,
                        statuses=None if self.status == STATUS_ALL else frozenset({self.status}))
 
     def apply(self, qs: QuerySet) -> QuerySet:
-        if self.sector_id:
+        if self.sector_id == NO_SECTOR:
+            qs = qs.filter(sector__isnull=True)
+        elif self.sector_id:
             qs = qs.filter(sector_id=self.sector_id)
         if self.domain_id:
             qs = qs.filter(domain_id=self.domain_id)
@@ -333,7 +336,7 @@ def classification_tree(actor: Actor, *, status: str = IndicatorStatus.ACTIVE) -
     level1_order = {v: i for i, v in enumerate(Level1.values)}
     tree: dict = {}
     for r in rows:
-        s = tree.setdefault(r["sector_id"], {"id": r["sector_id"], "code": r["sector__code"] or "",
+        s = tree.setdefault(r["sector_id"], {"id": r["sector_id"] or NO_SECTOR, "code": r["sector__code"] or "",
                                              "name": r["sector__name"] or "通用(未分行业)", "count": 0,
                                              "children": {}})
         d = s["children"].setdefault(r["domain_id"], {"id": r["domain_id"], "code": r["domain__code"] or "",

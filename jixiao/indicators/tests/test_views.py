@@ -183,3 +183,16 @@ def test_a_bad_filter_value_drops_only_that_filter(client, cast, library):
     r = client.get(reverse("indicators:export"), {"q": "资助学生", "sector": "abc"})
     rows = list(openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
     assert len(rows) == 2
+
+
+def test_common_indicators_without_a_sector_can_be_browsed(client, cast, library):
+    from jixiao.indicators.seed import load_common_indicators
+
+    load_common_indicators(with_sectors=False)
+    login(client, cast.finance_admin)
+    html = client.get(reverse("indicators:browse")).content.decode()
+    assert "通用(未分行业)" in html and 'href="?sector=0"' in html
+    html = client.get(reverse("indicators:browse"), {"sector": 0, "level1": "process"}).content.decode()
+    assert "资金使用合规性" in html and "教师培训人次" not in html and "共 18 条" in html
+    html = client.get(reverse("indicators:browse"), {"sector": 0, "q": "管理制度"}).content.decode()
+    assert html.count('class="ind-name"><mark>管理制度</mark>健全性') == 4 and "教师培训人次" not in html
