@@ -15,7 +15,8 @@ from pathlib import Path
 from jixiao.demo import vocab
 from jixiao.demo.vocab import LEVEL2, QUALITATIVE_UNIT, Domain
 
-COMMON_FRAMEWORK_FILE = Path(__file__).resolve().parent / "data" / "caiyu-2013-53-common-indicator-framework.json"
+COMMON_FRAMEWORK_FILE = (Path(__file__).resolve().parent.parent / "indicators" / "data"
+                         / "caiyu-2013-53-common-indicator-framework.json")
 COMMON_SOURCE = {
     "annex1_project": ("P", "财预〔2013〕53号 附件1 项目支出绩效评价共性指标体系框架"),
     "annex2_department": ("D", "财预〔2013〕53号 附件2 部门整体支出绩效评价共性指标体系框架"),

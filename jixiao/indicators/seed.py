@@ -29,7 +29,10 @@ ANNEXES = (("annex1_project", "GX-XM", "财预〔2013〕53号 附件1 项目支�
 
 
 def framework_path() -> Path:
-    return Path(settings.BASE_DIR).parent / "shared" / "data" / FRAMEWORK_FILE
+    """The framework file: the copy shipped in the repository (jixiao/indicators/data/, identical to
+    ../shared/data/), so a fresh machine needs nothing beside the project."""
+    shipped = Path(__file__).resolve().parent / "data" / FRAMEWORK_FILE
+    return shipped if shipped.exists() else Path(settings.BASE_DIR).parent / "shared" / "data" / FRAMEWORK_FILE
 
 
 def _rows_of(annex: list[dict]) -> list[dict]:
@@ -54,7 +57,7 @@ def common_indicator_definitions(path: Path | None = None) -> list[dict]:
     """The common indicators of the framework file as definitions (rules.DEFINITION_FIELDS)."""
     path = path or framework_path()
     if not path.exists():
-        raise ImproperlyConfigured(f"找不到共性指标框架文件：{path}（应位于仓库旁的 shared/data 目录）")
+        raise ImproperlyConfigured(f"找不到共性指标框架文件：{path}")
     data = json.loads(path.read_text(encoding="utf-8"))
     out = []
     for key, prefix, source in ANNEXES:
