@@ -8,7 +8,7 @@ from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from jixiao.budget.api import router as budget_router
-from jixiao.core.api import AUTH, api_actor, install_error_handlers
+from jixiao.core.api import AUTH, ChineseJSONRenderer, api_actor, install_error_handlers
 from jixiao.core.permissions import Action
 from jixiao.indicators.api import router as indicators_router
 from jixiao.organisations.api import router as organisations_router
@@ -22,6 +22,7 @@ api = NinjaAPI(
     version="1",
     description="与界面相同的权限。认证：先 POST /api/auth/token 获取令牌，再以 `Authorization: Bearer <令牌>` 调用。",
     auth=AUTH,
+    renderer=ChineseJSONRenderer(),
     urls_namespace="api",
 )
 install_error_handlers(api)

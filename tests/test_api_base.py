@@ -62,3 +62,8 @@ def test_audit_events_api(client, cast):
     key = token(client, "unit_a1").json()["token"]
     assert client.get("/api/audit/events", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 403
     assert client.get("/api/audit/events").status_code == 401
+
+
+def test_json_keeps_chinese_characters(client, cast):
+    r = token(client, "finance", "nope")
+    assert "用户名或密码错误".encode() in r.content

@@ -8,6 +8,7 @@ from django.utils import timezone
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, SessionAuth
 
 from jixiao.core.permissions import Actor, actor_for
@@ -32,6 +33,12 @@ class TokenAuth(HttpBearer):
 
 
 AUTH = [TokenAuth(), SessionAuth()]
+
+
+class ChineseJSONRenderer(JSONRenderer):
+    """UTF-8 JSON with Chinese as characters, not \\u escapes (smaller, readable in logs and by integrators)."""
+
+    json_dumps_params = {"ensure_ascii": False}
 
 
 class ErrorOut(Schema):
