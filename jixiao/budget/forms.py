@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.core.validators import MaxLengthValidator
 
 from jixiao.budget.models import BudgetKind, FiscalYear, ProjectCategory, SpecialCategory, SubjectKind
 from jixiao.budget.rules import CODE_MAX_LENGTH, NAME_MAX_LENGTH
@@ -13,21 +12,9 @@ from jixiao.budget.workflows import SubjectState
 from jixiao.core.money import MoneyFormField
 
 ALL = [("", "全部")]
-AMOUNT_MAX_CHARS = 30
 
 
-class AmountField(MoneyFormField):
-    """MoneyFormField without CharField's MaxLengthValidator, which runs after parsing and calls len() on the Money
-    value (a TypeError, i.e. a server error, for every valid amount). The length is checked on the raw text."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, MaxLengthValidator)]
-
-    def to_python(self, value):
-        if isinstance(value, str) and len(value) > AMOUNT_MAX_CHARS:
-            raise forms.ValidationError("金额内容过长", code="max_length")
-        return super().to_python(value)
+AmountField = MoneyFormField  # core's field checks the raw text's length, not the parsed Money
 
 
 # Sort keys accepted from a query string (a leading "-" sorts descending). See selectors.SORTS.
