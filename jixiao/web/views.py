@@ -13,9 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from jixiao.core import audit
 from jixiao.core.models import Job
-from jixiao.core.permissions import actor_for
+from jixiao.core.permissions import Action, actor_for
 from jixiao.organisations.auth import check_credentials
-from jixiao.core.permissions import Action
 from jixiao.web import todo
 from jixiao.web.audit import AuditFilterForm, audit_events
 
