@@ -11,7 +11,7 @@ class BudgetConfig(AppConfig):
         from jixiao.budget.workflows import SUBJECT_WORKFLOW
         from jixiao.core.permissions import DocType, register
 
-        register(PerformanceSubject, DocType(subject="pk", classified="is_classified",
+        register(PerformanceSubject, DocType(subject="pk", classified=("is_classified", "department__is_classified"),
                                              editable_states=SUBJECT_WORKFLOW.editable_states))
 
         from jixiao.budget import tasks  # noqa: F401  (registers the import job runners)

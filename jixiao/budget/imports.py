@@ -439,6 +439,8 @@ def _write_subjects(ctx: ImportContext, plans: list[SubjectPlan], result: Import
     years = {fy.year: fy for fy in FiscalYear.objects.filter(year__in={p.year for p in plans})}
     for year in sorted({p.year for p in plans} - set(years)):
         years[year] = FiscalYear.objects.create(year=year)
+        audit.record(actor=ctx.actor, action="create", obj=years[year], after=audit.snapshot(years[year]),
+                     comment="导入时新设预算年度")
         result.warnings.append(f"已新设预算年度{year}年")
     comment = f"从预算管理一体化系统导入：{ctx.filename}".rstrip("：")
     for plan in plans:

@@ -159,7 +159,7 @@ class DocType:
     unit: str | None = "unit_id"
     region_path: str | None = "region__path"
     subject: str | None = None  # field holding the subject id, "pk" for subjects themselves
-    classified: str | None = None
+    classified: str | tuple[str, ...] | None = None  # flag(s) that withhold a row from outsiders when true
     editable_states: frozenset[str] | None = None
 
 
@@ -235,7 +235,7 @@ def scope(actor: Actor, action: Action, qs: QuerySet, *, doc_type: DocType | Non
     for grant, reach in actor.grants_for(action):
         q = _reach_q(actor, grant, reach, dt)
         if dt.classified and grant.role in OUTSIDER_ROLES:
-            q &= Q(**{dt.classified: False})
+            q &= _not_classified(dt)
         condition = q if condition is None else condition | q
     if condition is None:
         return qs.none()
@@ -301,7 +301,7 @@ def acting_grant(actor: Actor, action: Action, obj, *, doc_type: DocType | None 
     if action in STATE_BOUND_ACTIONS and dt.editable_states is not None and obj.state not in dt.editable_states:
         return None
     for grant, reach in actor.grants_for(action):
-        if dt.classified and grant.role in OUTSIDER_ROLES and _value(obj, dt.classified):
+        if dt.classified and grant.role in OUTSIDER_ROLES and _is_classified(obj, dt):
             continue
         if _reach_matches(actor, grant, reach, dt, obj):
             return grant
@@ -341,4 +341,20 @@ def exclude_classified(qs: QuerySet, *, doc_type: DocType | None = None) -> Quer
     dt = doc_type or doc_type_of(qs.model)
     if not dt.classified:
         return qs
-    return qs.filter(**{dt.classified: False})
+    return qs.filter(_not_classified(dt))
+
+
+def _classified_fields(dt: DocType) -> tuple[str, ...]:
+    return (dt.classified,) if isinstance(dt.classified, str) else tuple(dt.classified or ())
+
+
+def _not_classified(dt: DocType) -> Q:
+    # ~Q(flag=True) rather than Q(flag=False): a row whose flag sits behind an empty relation stays visible.
+    q = Q()
+    for name in _classified_fields(dt):
+        q &= ~Q(**{name: True})
+    return q
+
+
+def _is_classified(obj, dt: DocType) -> bool:
+    return any(bool(_value(obj, name)) for name in _classified_fields(dt))

@@ -153,7 +153,7 @@ def edit(request, pk):
     tree = selectors.sector_tree()
     form = IndicatorForm(request.POST or None, initial=initial_from(ind), sectors=tree, mode="edit")
     if request.method == "POST" and form.is_valid():
-        expected = form.cleaned_data.get("lock_version") or ind.lock_version
+        expected = form.cleaned_data.get("lock_version") or 0  # no version from the page: refused as stale
         try:
             before = ind.current_version
             ind = services.indicator_update(actor=actor, indicator=ind, data=form.definition(),

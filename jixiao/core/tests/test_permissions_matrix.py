@@ -84,3 +84,19 @@ def test_national_audit_rows_reach_top_region_only(cast):
     assert can(actor_for(top), A.AUDIT, event)
     assert not scope(actor_for(cast.users["sysadmin"]), A.AUDIT, AuditEvent.objects.filter(pk=event.pk)).exists()
     assert not can(actor_for(cast.users["finance_admin"]), A.AUDIT, event)
+
+
+def test_subjects_of_a_classified_department_are_withheld_from_outsiders(cast):
+    from jixiao.core.permissions import exclude_classified
+    from jixiao.organisations.models import Department
+
+    Department.objects.filter(pk=cast.dept_b.pk).update(is_classified=True)
+    b1 = PerformanceSubject.objects.get(pk=cast.subjects["b1"].pk)
+    for user in ("overseer", "expert"):
+        actor = actor_for(cast.users[user])
+        assert not can(actor, A.VIEW, b1)
+        assert not scope(actor, A.VIEW, PerformanceSubject.objects.filter(pk=b1.pk)).exists()
+    assert can(actor_for(cast.users["finance_admin"]), A.VIEW, b1)
+    assert not exclude_classified(PerformanceSubject.objects.filter(pk=b1.pk)).exists()
+    # a subject without a department is not hidden by the department rule
+    assert exclude_classified(PerformanceSubject.objects.filter(pk=cast.subjects["a1"].pk)).exists()
