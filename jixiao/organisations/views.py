@@ -216,18 +216,24 @@ def department_edit(request, pk):
                       back=_browse_url(region=department.region_id, department=department.pk))
 
 
+def _toggle_active(request, actor, obj, arg: str, label: str, activate, deactivate) -> None:
+    """Switch a department or unit on or off through its service, reporting the outcome as a message."""
+    service = activate if not obj.is_active else deactivate
+    try:
+        service(actor=actor, **{arg: obj})
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已{'启用' if obj.is_active else '停用'}{label}“{obj.name}”")
+
+
 @login_required
 @require_POST
 def department_toggle(request, pk):
     actor = _actor(request)
     department = selectors.department_get(actor, pk, Action.MANAGE)
-    service = services.department_activate if not department.is_active else services.department_deactivate
-    try:
-        service(actor=actor, department=department)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, f"已{'启用' if department.is_active else '停用'}主管部门“{department.name}”")
+    _toggle_active(request, actor, department, "department", "主管部门",
+                   services.department_activate, services.department_deactivate)
     return redirect(_browse_url(region=department.region_id, department=department.pk, inactive="on"))
 
 
@@ -295,13 +301,7 @@ def unit_move(request, pk):
 def unit_toggle(request, pk):
     actor = _actor(request)
     unit = selectors.unit_get(actor, pk, Action.MANAGE)
-    service = services.unit_activate if not unit.is_active else services.unit_deactivate
-    try:
-        service(actor=actor, unit=unit)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, f"已{'启用' if unit.is_active else '停用'}预算单位“{unit.name}”")
+    _toggle_active(request, actor, unit, "unit", "预算单位", services.unit_activate, services.unit_deactivate)
     return redirect(_browse_url(region=unit.region_id, department=unit.department_id, inactive="on"))
 
 
