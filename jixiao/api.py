@@ -10,6 +10,10 @@ from ninja.pagination import PageNumberPagination, paginate
 from jixiao.budget.api import router as budget_router
 from jixiao.core.api import AUTH, ChineseJSONRenderer, api_actor, install_error_handlers
 from jixiao.core.permissions import Action
+from jixiao.costs.api import router as costs_router
+from jixiao.exante.api import router as exante_router
+from jixiao.goals.api import router as goals_router
+from jixiao.goals.api_check import router as goals_check_router
 from jixiao.indicators.api import router as indicators_router
 from jixiao.organisations.api import router as organisations_router
 from jixiao.organisations.auth import check_credentials
@@ -53,6 +57,10 @@ api.add_router("/organisations", organisations_router, tags=["组织机构"])
 api.add_router("/budget", budget_router, tags=["预算与项目库"])
 api.add_router("/indicators", indicators_router, tags=["指标库"])
 api.add_router("/policy", policy_router, tags=["政策配置"])
+api.add_router("/exante", exante_router, tags=["事前绩效评估"])
+api.add_router("/goals/check", goals_check_router, tags=["绩效目标校验（不保存）"])
+api.add_router("/goals", goals_router, tags=["绩效目标"])
+api.add_router("/costs", costs_router, tags=["支出标准"])
 
 
 class AuditEventOut(Schema):

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "jixiao.policy",
     "jixiao.budget",
     "jixiao.indicators",
+    "jixiao.costs",
+    "jixiao.exante",
+    "jixiao.goals",
     "jixiao.web",
     "jixiao.demo",
 ]

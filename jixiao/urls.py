@@ -9,4 +9,7 @@ urlpatterns = [
     path("budget/", include("jixiao.budget.urls")),
     path("indicators/", include("jixiao.indicators.urls")),
     path("policy/", include("jixiao.policy.urls")),
+    path("exante/", include("jixiao.exante.urls")),
+    path("goals/", include("jixiao.goals.urls")),
+    path("costs/", include("jixiao.costs.urls")),
 ]

@@ -78,6 +78,8 @@ class SubjectOut(Schema):
     classified_reason: str
     classified_filed_at: datetime.date | None
     is_research: bool
+    scope_kind: str
+    government_investment: str | None = Field(description="政府投资项目总投资，元")
     state: str
     state_label: str
     lock_version: int
@@ -125,6 +127,10 @@ class SubjectOut(Schema):
     @staticmethod
     def resolve_adjusted_amount(obj):
         return _money(obj.adjusted_amount)
+
+    @staticmethod
+    def resolve_government_investment(obj):
+        return _money(obj.government_investment)
 
     @staticmethod
     def resolve_current_amount(obj):
@@ -195,8 +201,10 @@ class SubjectFields(Schema):
     classified_reason: str | None = None
     classified_filed_at: datetime.date | None = None
     is_research: bool | None = None
+    scope_kind: str | None = Field(None, description="new, changed, renewed, continuing")
+    government_investment: str | None = Field(None, description="元")
 
-    @field_validator("annual_amount", "total_amount", "adjusted_amount", mode="before")
+    @field_validator("annual_amount", "total_amount", "adjusted_amount", "government_investment", mode="before")
     @classmethod
     def _no_floats(cls, value):
         return _amount(value)

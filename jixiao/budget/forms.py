@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from jixiao.budget.models import BudgetKind, FiscalYear, ProjectCategory, SpecialCategory, SubjectKind
+from jixiao.budget.models import BudgetKind, FiscalYear, ProjectCategory, ScopeKind, SpecialCategory, SubjectKind
 from jixiao.budget.rules import CODE_MAX_LENGTH, NAME_MAX_LENGTH
 from jixiao.budget.workflows import SubjectState
 from jixiao.core.money import MoneyFormField
@@ -106,6 +106,10 @@ class SubjectForm(forms.Form):
     classified_filed_at = forms.DateField(label="备案日期", required=False,
                                           widget=DATE_WIDGET())
     is_research = forms.BooleanField(label="科研类项目", required=False)
+    scope_kind = forms.ChoiceField(label="立项性质", choices=ScopeKind.choices, initial=ScopeKind.NEW, required=False,
+                                   help_text="新出台、重大调整或到期延续的政策和项目须按门槛开展事前绩效评估")
+    government_investment = AmountField(label="政府投资项目总投资(元)", required=False,
+                                        help_text="政府投资项目填写，用于判断是否须开展事前评估")
 
     def __init__(self, *args, departments, units, **kwargs):
         super().__init__(*args, **kwargs)
@@ -148,6 +152,7 @@ def subject_initial(subject) -> dict:
         "total_amount": money(subject.total_amount), "adjusted_amount": money(subject.adjusted_amount),
         "is_classified": subject.is_classified, "classified_reason": subject.classified_reason,
         "classified_filed_at": subject.classified_filed_at, "is_research": subject.is_research,
+        "scope_kind": subject.scope_kind, "government_investment": money(subject.government_investment),
         "lock_version": subject.lock_version,
     }
 

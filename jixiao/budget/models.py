@@ -62,6 +62,16 @@ class SpecialCategory(models.TextChoices):
     INVESTMENT_FUND = "investment_fund", "政府投资基金"
 
 
+class ScopeKind(models.TextChoices):
+    """What kind of decision the subject is (事前评估范围, 郑州2023 第八条): the same values as the policy profile's
+    `ScopeKind`, plus continuing subjects that need no assessment."""
+
+    NEW = "new", "新出台"
+    CHANGED = "changed", "实施内容、标准等重大调整"
+    RENEWED = "renewed", "到期申请延续"
+    CONTINUING = "continuing", "延续（无重大调整）"
+
+
 class PerformanceSubject(OrgScoped, WorkflowDocument):
     """A performance subject of one year: a project or policy of the project library (项目库), a department's or
     unit's whole spending, or a transfer payment. Continuing projects keep their code across years."""
@@ -92,6 +102,9 @@ class PerformanceSubject(OrgScoped, WorkflowDocument):
     classified_reason = models.CharField("涉密备案原因", max_length=300, blank=True)
     classified_filed_at = models.DateField("备案日期", null=True, blank=True)
     is_research = models.BooleanField("科研类项目", default=False)
+    scope_kind = models.CharField("立项性质", max_length=20, choices=ScopeKind.choices, default=ScopeKind.NEW,
+                                  help_text="决定是否须开展事前绩效评估")
+    government_investment = MoneyField("政府投资项目总投资(元)", null=True, blank=True)
     state = models.CharField("状态", max_length=32, choices=SubjectState.choices, default=SubjectState.DRAFT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")

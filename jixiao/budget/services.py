@@ -26,11 +26,11 @@ EDITABLE_FIELDS = (
     "fiscal_year", "code", "name", "kind", "project_category", "budget_kind", "special_category", "department",
     "unit", "is_new", "start_date", "end_date", "functional_class", "functional_class_name", "sector", "description",
     "annual_amount", "total_amount", "adjusted_amount", "is_classified", "classified_reason", "classified_filed_at",
-    "is_research",
+    "is_research", "scope_kind", "government_investment",
 )
-MONEY_FIELDS = ("annual_amount", "total_amount", "adjusted_amount")
+MONEY_FIELDS = ("annual_amount", "total_amount", "adjusted_amount", "government_investment")
 TEXT_FIELDS = ("code", "name", "functional_class", "functional_class_name", "sector", "description",
-               "classified_reason", "project_category", "special_category")
+               "classified_reason", "project_category", "special_category", "scope_kind")
 
 
 def audit_data(subject: PerformanceSubject) -> dict:
@@ -59,6 +59,8 @@ def apply_values(subject: PerformanceSubject, data: dict) -> None:
         value = getattr(subject, name)
         if value is not None and not isinstance(value, Money):
             setattr(subject, name, PerformanceSubject._meta.get_field(name).to_python(value))
+    if "is_new" in data and (not data.get("scope_kind")) and subject.scope_kind in ("new", "continuing", ""):
+        subject.scope_kind = "new" if subject.is_new else "continuing"  # files without 立项性质 follow 新增/延续
     if subject.department_id:
         subject.region_id = subject.department.region_id
     if subject.total_amount is None or (subject.total_amount.fen == 0 and subject.annual_amount is not None):

@@ -37,6 +37,7 @@ class Action(StrEnum):
     MANAGE = "manage"  # organisations and users
     CONFIGURE = "configure"  # the policy profile
     AUDIT = "audit"  # read the audit trail
+    CONTRIBUTE = "contribute"  # an agency or expert working on what it was commissioned or assigned (scores, opinions)
 
 
 class Reach(StrEnum):
@@ -65,8 +66,8 @@ ROLE_ACTIONS: dict[str, dict[Action, Reach]] = {
                       A.IMPORT: R.DEPARTMENT, A.AGGREGATE: R.DEPARTMENT},
     Role.UNIT: {A.VIEW: R.UNIT, A.EXPORT: R.UNIT, A.CREATE: R.UNIT, A.EDIT: R.UNIT, A.DELETE: R.UNIT,
                 A.SUBMIT: R.UNIT, A.IMPORT: R.UNIT, A.AGGREGATE: R.UNIT},
-    Role.AGENCY: {A.VIEW: R.AGENCY_GRANTS},
-    Role.EXPERT: {A.VIEW: R.EXPERT_GRANTS},
+    Role.AGENCY: {A.VIEW: R.AGENCY_GRANTS, A.CONTRIBUTE: R.AGENCY_GRANTS},
+    Role.EXPERT: {A.VIEW: R.EXPERT_GRANTS, A.CONTRIBUTE: R.EXPERT_GRANTS},
     Role.OVERSEER: {A.VIEW: R.REGION, A.AGGREGATE: R.REGION_TREE, A.AUDIT: R.REGION},
 }
 # Outsiders never see classified items, whatever their reach.

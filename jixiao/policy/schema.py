@@ -402,8 +402,27 @@ class ConclusionBand(Section):
     lower: Score = Field(title="总分下限（含）")
 
 
+class DimensionWeight(Section):
+    """One dimension of the ex-ante assessment score sheet."""
+
+    code: str = Field(title="代码", pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
+    name: str = Field(title="评估维度", min_length=1, max_length=50)
+    weight: Score = Field(title="分值")
+
+
+def default_dimensions() -> list[DimensionWeight]:
+    return [DimensionWeight(code=c, name=n, weight=Decimal(20)) for c, n in (
+        ("necessity", "立项必要性"), ("economy", "投入经济性"), ("target_soundness", "绩效目标合理性"),
+        ("feasibility", "实施方案可行性"), ("funding_compliance", "筹资合规性"))]
+
+
 class ExAnteParams(Section):
     """事前绩效评估."""
+
+    dimensions: list[DimensionWeight] = P(
+        default_dimensions, "评估维度及分值",
+        "事前评估的评估维度（五个方面）及评分表分值，合计100；各维度得分不得超过其分值",
+        f"{S_34}（六）；{S_ZZ_EXANTE} 第十二条；分值为{S_FASP}式评分模板，默认等分为{S_INFERRED}")
 
     scope_kinds: list[ScopeKind] = P(
         lambda: [ScopeKind.NEW, ScopeKind.CHANGED, ScopeKind.RENEWED], "评估范围",
@@ -464,6 +483,12 @@ class ExAnteParams(Section):
         f"{S_ZZ_EXANTE} 第十九条", unit="天")
 
     def _problems(self):
+        yield from _check_unique([d.code for d in self.dimensions], "dimensions", "评估维度代码")
+        total = sum((d.weight for d in self.dimensions), Decimal(0))
+        if self.dimensions and total != 100:
+            yield ("dimensions",), f"评估维度分值之和应为 100，当前为 {_fmt(total)}"
+        if not self.dimensions:
+            yield ("dimensions",), "评估维度不能为空"
         yield from _check_unique(self.scope_kinds, "scope_kinds", "评估范围")
         if not self.scope_kinds:
             yield ("scope_kinds",), "评估范围至少选择一项"
@@ -571,6 +596,10 @@ DEFAULT_VAGUE_WORDS = ("进一步", "大幅", "明显", "显著", "有效", "较
                        "提升", "改善", "促进", "推动", "积极", "努力", "力争")
 
 
+DEFAULT_INPUT_WORDS = ("资金投入", "投入资金", "拨付资金", "资金拨付", "安排资金", "资金到位", "投入人员", "人员投入",
+                       "经费投入", "预算执行", "资金支出")
+
+
 class GoalParams(Section):
     """绩效目标: frames, weights and completeness rules."""
 
@@ -604,6 +633,17 @@ class GoalParams(Section):
         True, "批复后权重不得调整", "指标权重随预算批复确定，原则上不得调整", f"{S_101} 三(六)")
     indicator_name_max_length: Annotated[int, Field(ge=10, le=500)] = P(
         100, "指标名称最大长度（字）", "三级指标名称的最大字数", S_FASP, unit="字")
+    budget_gate: bool = P(
+        True, "无目标不得安排预算",
+        "未编制绩效目标或目标审核未通过（及须评估而未获财政支持）的项目，不得进入项目库、不得安排预算（含追加）",
+        f"{S_34}；{S_167}；{S_ZZ_GOAL} 第八、二十条")
+    special_bond_no_adjustment: bool = P(
+        True, "专项债券项目目标不得调整", "专项债券项目执行中绩效目标不得调整，确需变更的按新设项目办理",
+        f"{S_61} 第十条")
+    input_words: list[str] = P(
+        lambda: list(DEFAULT_INPUT_WORDS), "投入类表述词",
+        "产出、效益指标名称含有这些词（如“资金投入”“拨付资金”）时提示“财力、人力、物力等投入数量不能作为绩效目标”",
+        f"{S_101} 一(二)“高度关联”；词表为{S_INFERRED}")
     vague_words: list[str] = P(
         lambda: list(DEFAULT_VAGUE_WORDS), "模糊表述词",
         "指标名称或指标值含有这些词时提示“表述模糊、不可衡量”，须细化量化",
@@ -723,6 +763,14 @@ class GoalReviewParams(Section):
         "审核为中的，单位在该时限内修改后重新报送，仍未达到良以上的不得进入下一环节；为空表示按程序重新报送、不设时限",
         f"{S_ZZ_GOAL} 第二十二条（财预〔2015〕88号体系为按程序重新报送、不设时限）", unit="工作日",
         none_label="不设时限，按程序重新报送")
+
+    key_project_amount_yuan: OptYuan = P(
+        Decimal("5000000"), "重点项目金额（元）",
+        "年度金额达到该金额（含）的项目按重点项目审核（定性+定量打分）；为空表示由审核人逐项认定",
+        f"{S_ZZ_GOAL} 附件2-6；金额为{S_INFERRED}（与事前评估门槛一致）", unit="元", none_label="逐项认定")
+    review_working_days: OptWorkingDays = P(
+        10, "审核时限（工作日）", "收到绩效目标后该时限内完成审核，逾期列入“逾期未审”统计；为空表示不设时限",
+        f"{S_ZZ_GOAL}；时限为{S_INFERRED}", unit="工作日", none_label="不设时限")
 
     def _problems(self):
         total = sum((g.weight for g in self.groups), Decimal(0))

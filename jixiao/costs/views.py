@@ -1,0 +1,1 @@
+"""Pages of the costs app (thin: selectors read, services write)."""

@@ -1,0 +1,1 @@
+"""Pages of the exante app (thin: selectors read, services write)."""

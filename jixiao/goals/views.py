@@ -1,0 +1,1 @@
+"""Pages of the goals app (thin: selectors read, services write)."""
