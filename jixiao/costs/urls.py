@@ -1,6 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from jixiao.costs import views  # noqa: F401
+from jixiao.costs import views
 
 app_name = "costs"
-urlpatterns: list = []
+urlpatterns = [
+    path("standards/", views.standard_list, name="standard_list"),
+    path("standards/<int:pk>/edit/", views.standard_edit, name="standard_edit"),
+    path("standards/<int:pk>/active/", views.standard_active, name="standard_active"),
+]
