@@ -29,6 +29,7 @@ class ExAnteAssessment(OrgScoped, WorkflowDocument):
     fiscal_year = models.ForeignKey("budget.FiscalYear", on_delete=models.PROTECT, related_name="+")
     profile_id = models.BigIntegerField("政策配置版本", null=True, blank=True)
     requirement = models.CharField("评估要求", max_length=20, choices=Requirement.choices, default=Requirement.FULL)
+    requirement_reasons = models.JSONField("评估要求依据", default=list, blank=True)
     # exemption claim (blank = a real assessment)
     exemption_kind = models.CharField("免评情形", max_length=20, choices=ExemptionKind.choices, blank=True)
     exemption_reason = models.TextField("免评理由", blank=True)
@@ -44,6 +45,9 @@ class ExAnteAssessment(OrgScoped, WorkflowDocument):
     agency = models.ForeignKey("organisations.Agency", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="+", verbose_name="受托第三方机构")
     agency_opinion = models.TextField("第三方机构意见", blank=True)
+    materials_requested_on = models.DateField("要求补充材料日期", null=True, blank=True)
+    materials_due = models.DateField("补充材料截止日期", null=True, blank=True)
+    materials_received_on = models.DateField("补充材料收到日期", null=True, blank=True)
     expert_meeting_date = models.DateField("专家评估会日期", null=True, blank=True)
     report_due = models.DateField("报告应出具日期", null=True, blank=True)
     # amounts
@@ -55,6 +59,8 @@ class ExAnteAssessment(OrgScoped, WorkflowDocument):
     output_name = models.CharField("计划产出", max_length=100, blank=True, help_text="如“维修校舍面积”")
     output_quantity = models.DecimalField("计划产出数量", max_digits=16, decimal_places=2, null=True, blank=True)
     output_unit = models.CharField("产出计量单位", max_length=20, blank=True)
+    output_standard = models.ForeignKey("costs.SpendingStandard", on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+", verbose_name="单位产出适用支出标准")
     # the bureau's opinion
     finance_opinion = models.CharField("财政审核意见", max_length=30, choices=Conclusion.choices, blank=True)
     finance_opinion_text = models.TextField("审核意见说明", blank=True)
