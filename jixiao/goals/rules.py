@@ -35,6 +35,16 @@ COMPARATOR_LABELS = dict(Comparator.choices)
 GRADE_LABELS = dict(Grade.choices)
 VALUE_BASES = frozenset(ValueBasis.values)
 
+# Finding.field: the label of the form field (the editor maps it back to the input; users read it).
+F = {
+    "level1": "一级指标", "level2": "二级指标", "name": "三级指标", "comparator": "计算符号",
+    "target_value": "指标值", "unit": "计量单位", "weight": "权重", "explanation": "指标解释",
+    "value_basis": "指标值设定依据", "value_note": "指标值说明", "annual_goal": "年度目标",
+    "overall_goal": "总体（实施期）目标", "duties": "部门职能/年度履职目标",
+    "multi_year_benefit": "多年期效益说明", "survey_plan": "满意度调查方案", "main_tasks": "年度主要任务",
+    "frame_code": "指标框架",
+}
+
 COST_LEVEL2 = "成本"  # 成本指标 under 产出 in the 10号 frame (key without the 指标 suffix)
 QUALITY_LEVEL2 = "质量"
 
@@ -67,9 +77,12 @@ def _f(severity, rule, message, basis, row=None, field_name="") -> Finding:
     return Finding(severity=severity, rule=rule, message=message, basis=basis, row=row, field=field_name)
 
 
+_SPACE = re.compile(r"\s+")
+
+
 def _norm(text) -> str:
     s = unicodedata.normalize("NFKC", str(text if text is not None else ""))
-    return re.sub(r"\s+", "", s)
+    return _SPACE.sub("", s)
 
 
 def _level2_key(text) -> str:
@@ -168,26 +181,26 @@ def _is_multi_year(sheet: SheetData) -> bool:
 
 def _check_header(sheet: SheetData, goals: GoalParams, out: list[Finding]) -> None:
     if not sheet.annual_goal.strip():
-        out.append(_f(ERROR, "G10-annual-goal", "未填写年度绩效目标", B_ANNUAL, field_name="annual_goal"))
+        out.append(_f(ERROR, "G10-annual-goal", "未填写年度绩效目标", B_ANNUAL, field_name=F["annual_goal"]))
     if not sheet.overall_goal.strip() and (sheet.kind in OVERALL_GOAL_KINDS or _is_multi_year(sheet)):
         why = "政策" if sheet.kind in OVERALL_GOAL_KINDS else "跨年度项目"
         out.append(_f(ERROR, "G10-overall-goal", f"{why}须填写总体（实施期）绩效目标", B_OVERALL,
-                      field_name="overall_goal"))
+                      field_name=F["overall_goal"]))
     if sheet.kind in WHOLE_KINDS:
         if not sheet.duties.strip():
             out.append(_f(ERROR, "G20-duties", "未填写部门（单位）职能职责及年度履职目标", B_WHOLE,
-                          field_name="duties"))
+                          field_name=F["duties"]))
         named = [t for t in sheet.main_tasks if str(t.get("name") or "").strip()]
         if not named:
-            out.append(_f(ERROR, "G20-main-tasks", "至少填写一项年度主要任务", B_WHOLE, field_name="main_tasks"))
+            out.append(_f(ERROR, "G20-main-tasks", "至少填写一项年度主要任务", B_WHOLE, field_name=F["main_tasks"]))
         for i, task in enumerate(sheet.main_tasks, start=1):
             if not str(task.get("name") or "").strip():
                 if str(task.get("content") or "").strip() or task.get("amount") is not None:
                     out.append(_f(ERROR, "G20-task-name", f"第{i}项主要任务未填写任务名称", B_WHOLE,
-                                  field_name="main_tasks"))
+                                  field_name=F["main_tasks"]))
             elif task.get("amount") is None:
                 out.append(_f(WARNING, "G20-task-amount", f"主要任务“{task['name']}”未填写预算金额",
-                              B_WHOLE_TASK_AMOUNT, field_name="main_tasks"))
+                              B_WHOLE_TASK_AMOUNT, field_name=F["main_tasks"]))
 
 
 def _check_groups(sheet: SheetData, goals: GoalParams, frame: IndicatorFrame, out: list[Finding]) -> None:
@@ -201,7 +214,7 @@ def _check_groups(sheet: SheetData, goals: GoalParams, frame: IndicatorFrame, ou
             label = LEVEL1_LABELS[group.code]
             basis = (B_OUTPUT_BENEFIT if group.code in (Level1.OUTPUT, Level1.BENEFIT)
                      else f"{frame.source}：{frame.name}必设{label}")
-            out.append(_f(ERROR, f"G11-{group.code}-required", f"至少设置一个{label}", basis, field_name="level1"))
+            out.append(_f(ERROR, f"G11-{group.code}-required", f"至少设置一个{label}", basis, field_name=F["level1"]))
     categories = [ProjectCategory(c) for c in goals.cost_required_categories]
     if needs_cost:
         names = "、".join(c.label for c in categories)
@@ -214,17 +227,17 @@ def _check_groups(sheet: SheetData, goals: GoalParams, frame: IndicatorFrame, ou
             else:
                 where = "成本指标"
             out.append(_f(ERROR, "G11-cost-category", f"{category}项目须设置{where}",
-                          B_COST_CATEGORY.format(categories=names), field_name="level1"))
+                          B_COST_CATEGORY.format(categories=names), field_name=F["level1"]))
         if not sheet.multi_year_benefit.strip():
             out.append(_f(ERROR, "G11-multi-year-benefit", f"{category}项目须说明多年期效益",
-                          B_MULTI_YEAR.format(categories=names), field_name="multi_year_benefit"))
+                          B_MULTI_YEAR.format(categories=names), field_name=F["multi_year_benefit"]))
     if sheet.has_quality_standard and goals.quality_required_with_standard:
         if not any(_level2_key(r.level2) == QUALITY_LEVEL2 for r in sheet.rows):
             out.append(_f(ERROR, "G11-quality-required", "项目有明确质量标准，须设置质量指标", B_QUALITY,
-                          field_name="level2"))
+                          field_name=F["level2"]))
     if goals.satisfaction_requires_survey and _has_satisfaction(sheet) and not sheet.survey_plan.strip():
         out.append(_f(ERROR, "G11-satisfaction-survey", "设置了满意度指标，须填写满意度调查方案", B_SURVEY,
-                      field_name="survey_plan"))
+                      field_name=F["survey_plan"]))
 
 
 def _level2_match(frame_names: list[str], level2: str) -> str | None:
@@ -246,21 +259,21 @@ def _check_row_place(row: RowData, frame: IndicatorFrame, out: list[Finding]) ->
         f"{frame.name}的一级指标为{frame_labels}"
     if not level1:
         what = f"“{row.level1}”不是有效的一级指标" if row.level1.strip() else "未填写一级指标"
-        out.append(_f(ERROR, "G11-level1", what, basis, row.row, "level1"))
+        out.append(_f(ERROR, "G11-level1", what, basis, row.row, F["level1"]))
         return ""
     if level1 not in groups:
         message = f"一级指标“{LEVEL1_LABELS[level1]}”不在{frame.name}中"
         if level1 == Level1.COST and any(COST_LEVEL2 in map(_level2_key, g.level2) for g in frame.groups):
             message += "，本框架的成本指标为产出指标下的二级指标"
-        out.append(_f(ERROR, "G11-level1", message, basis, row.row, "level1"))
+        out.append(_f(ERROR, "G11-level1", message, basis, row.row, F["level1"]))
         return level1
     names = groups[level1].level2
     l2_basis = f"{frame.source}：{LEVEL1_LABELS[level1]}下的二级指标为{'、'.join(names)}"
     if not row.level2.strip():
-        out.append(_f(ERROR, "G11-level2", "未填写二级指标", l2_basis, row.row, "level2"))
+        out.append(_f(ERROR, "G11-level2", "未填写二级指标", l2_basis, row.row, F["level2"]))
     elif _level2_match(names, row.level2) is None:
         out.append(_f(ERROR, "G11-level2", f"二级指标“{row.level2}”不属于{LEVEL1_LABELS[level1]}", l2_basis,
-                      row.row, "level2"))
+                      row.row, F["level2"]))
     return level1
 
 
@@ -285,22 +298,22 @@ def _check_row(row: RowData, sheet: SheetData, goals: GoalParams, frame: Indicat
     unit = row.unit.strip()
     # mandatory fields
     if not name:
-        out.append(_f(ERROR, "G12-name", "未填写指标名称", B_FIELDS, n, "name"))
+        out.append(_f(ERROR, "G12-name", "未填写指标名称", B_FIELDS, n, F["name"]))
     elif len(name) > goals.indicator_name_max_length:
         out.append(_f(ERROR, "G12-name-length",
                       f"指标名称{len(name)}字，超过{goals.indicator_name_max_length}字",
-                      B_NAME_LENGTH.format(n=goals.indicator_name_max_length), n, "name"))
+                      B_NAME_LENGTH.format(n=goals.indicator_name_max_length), n, F["name"]))
     t_cmp, t_num, t_unit = v.split_target(target) if target else (None, None, None)
     comparator = _comparator_of(row)
     if not str(row.comparator or "").strip():
         hint = f"（指标值中写有“{COMPARATOR_LABELS[t_cmp]}”，请填入计算符号栏）" if t_cmp else ""
-        out.append(_f(ERROR, "G12-comparator", f"未填写计算符号{hint}", B_FIELDS, n, "comparator"))
+        out.append(_f(ERROR, "G12-comparator", f"未填写计算符号{hint}", B_FIELDS, n, F["comparator"]))
     elif comparator is None:
         out.append(_f(ERROR, "G12-comparator",
                       f"计算符号“{row.comparator}”无法识别，应为≥、＞、＝、＜、≤、定性或定量（其他）",
-                      B_FIELDS, n, "comparator"))
+                      B_FIELDS, n, F["comparator"]))
     if not target:
-        out.append(_f(ERROR, "G12-target", "未填写指标值", B_FIELDS, n, "target_value"))
+        out.append(_f(ERROR, "G12-target", "未填写指标值", B_FIELDS, n, F["target_value"]))
         parsed = v.target_in_name(name)
         if parsed is not None:
             clean, p_cmp, p_value, p_unit = parsed
@@ -311,34 +324,34 @@ def _check_row(row: RowData, sheet: SheetData, goals: GoalParams, frame: Indicat
             if p_unit:
                 parts.append(f"计量单位“{p_unit}”")
             out.append(_f(WARNING, "G12-target-in-name",
-                          f"指标值写在了指标名称中，建议拆分为：{'，'.join(parts)}", B_NAME_TARGET, n, "name"))
+                          f"指标值写在了指标名称中，建议拆分为：{'，'.join(parts)}", B_NAME_TARGET, n, F["name"]))
     elif comparator in v.QUANTITATIVE:
         if t_num is None and not v.looks_like_date(target):
             out.append(_f(ERROR, "G12-target-number",
                           f"计算符号为“{COMPARATOR_LABELS[comparator]}”的定量指标，指标值“{target}”不是数值",
-                          B_QUANTIFIED, n, "target_value"))
+                          B_QUANTIFIED, n, F["target_value"]))
         if t_cmp in v.QUANTITATIVE and t_cmp != comparator:
             out.append(_f(WARNING, "G12-comparator-conflict",
                           f"指标值“{target}”中的“{COMPARATOR_LABELS[t_cmp]}”与计算符号"
-                          f"“{COMPARATOR_LABELS[comparator]}”不一致", B_FIELDS, n, "comparator"))
+                          f"“{COMPARATOR_LABELS[comparator]}”不一致", B_FIELDS, n, F["comparator"]))
         if t_unit and unit and _norm(t_unit) != _norm(unit):
             out.append(_f(WARNING, "G12-unit-conflict", f"指标值“{target}”中的单位与计量单位“{unit}”不一致",
-                          B_FIELDS, n, "unit"))
+                          B_FIELDS, n, F["unit"]))
     if comparator in v.QUANTITATIVE and not unit:
         hint = f"（指标值中写有“{t_unit}”，请填入计量单位栏）" if t_unit else ""
-        out.append(_f(ERROR, "G12-unit", f"未填写计量单位{hint}", B_FIELDS, n, "unit"))
+        out.append(_f(ERROR, "G12-unit", f"未填写计量单位{hint}", B_FIELDS, n, F["unit"]))
     if comparator == Comparator.OTHER and not row.value_note.strip():
         out.append(_f(ERROR, "G12-value-note", "计算符号为“定量（其他）”，须填写指标值说明", B_OTHER_NOTE, n,
-                      "value_note"))
+                      F["value_note"]))
     severity = ERROR if for_submission else WARNING
     if not row.explanation.strip():
-        out.append(_f(severity, "G12-explanation", "未填写指标解释", B_FIELDS_SUBMIT, n, "explanation"))
+        out.append(_f(severity, "G12-explanation", "未填写指标解释", B_FIELDS_SUBMIT, n, F["explanation"]))
     if not row.value_basis.strip():
-        out.append(_f(severity, "G12-value-basis", "未选择指标值设定依据", B_FIELDS_SUBMIT, n, "value_basis"))
+        out.append(_f(severity, "G12-value-basis", "未选择指标值设定依据", B_FIELDS_SUBMIT, n, F["value_basis"]))
     elif row.value_basis not in VALUE_BASES and parse_value_basis(row.value_basis) is None:
         labels = "、".join(ValueBasis.labels)
         out.append(_f(ERROR, "G12-value-basis", f"指标值设定依据“{row.value_basis}”无法识别，应为{labels}",
-                      B_FIELDS_SUBMIT, n, "value_basis"))
+                      B_FIELDS_SUBMIT, n, F["value_basis"]))
     # cost within the spending standard
     if row.standard is not None and goals.cost_target_within_standard and t_num is not None:
         _check_standard(row, t_num, t_unit or unit, out)
@@ -347,13 +360,13 @@ def _check_row(row: RowData, sheet: SheetData, goals: GoalParams, frame: Indicat
         words = v.find_words(name, goals.input_words)
         if words:
             out.append(_f(ERROR, "G-input-as-goal",
-                          f"指标“{name}”含“{'、'.join(words)}”，投入数量不能作为产出或效益目标", B_INPUT, n, "name"))
+                          f"指标“{name}”含“{'、'.join(words)}”，投入数量不能作为产出或效益目标", B_INPUT, n, F["name"]))
     # vague wording
     text = f"{name} {target}"
     if v.is_vague(text, goals.vague_words):
         words = v.find_words(text, goals.vague_words)
         out.append(_f(WARNING, "G-vague", f"含“{'、'.join(words)}”等模糊表述且无具体数值，难以衡量", B_VAGUE, n,
-                      "name"))
+                      F["name"]))
     # last year's actual
     if row.history is not None and row.history.last_year_actual.strip() and t_num is not None:
         _check_history(row, comparator, target, t_num, t_unit or unit, out)
@@ -368,14 +381,14 @@ def _check_standard(row: RowData, number: Decimal, unit: str, out: list[Finding]
         f"/{standard.output_unit}" if standard.output_unit else "")
     if yuan is None or (per and standard.output_unit and per != _norm(standard.output_unit)):
         out.append(_f(WARNING, "G13-standard-unit",
-                      f"计量单位“{unit}”与支出标准{std_text}的口径不同，无法比较", B_STANDARD, row.row, "unit"))
+                      f"计量单位“{unit}”与支出标准{std_text}的口径不同，无法比较", B_STANDARD, row.row, F["unit"]))
         return
     if yuan > limit:
         over = yuan - limit
         out.append(_f(ERROR, "G13-over-standard",
                       f"成本指标值{_num(number)}{unit or '元'}（{_num(yuan)}元）超过支出标准{std_text}，"
                       f"超出{_num(over)}元", B_STANDARD + (f"（{standard.source}）" if standard.source else ""),
-                      row.row, "target_value"))
+                      row.row, F["target_value"]))
 
 
 def _check_history(row: RowData, comparator: str | None, target: str, number: Decimal, unit: str,
@@ -395,7 +408,7 @@ def _check_history(row: RowData, comparator: str | None, target: str, number: De
     else:
         return
     out.append(_f(WARNING, "G14-below-last-year", message + "，指标值设定应从严从高", B_HISTORY, row.row,
-                  "target_value"))
+                  F["target_value"]))
 
 
 def _check_duplicates(sheet: SheetData, out: list[Finding]) -> None:
@@ -406,7 +419,7 @@ def _check_duplicates(sheet: SheetData, out: list[Finding]) -> None:
             continue
         if key in first:
             out.append(_f(WARNING, "G-duplicate-name", f"指标“{row.name.strip()}”与第{first[key]}行重复", B_DUPLICATE,
-                          row.row, "name"))
+                          row.row, F["name"]))
         else:
             first[key] = row.row
 
@@ -418,14 +431,14 @@ def _check_weights(sheet: SheetData, goals: GoalParams, frame: IndicatorFrame, f
     missing = [r for r in sheet.rows if r.weight is None]
     severity = ERROR if for_submission else WARNING
     if len(missing) == len(sheet.rows):
-        out.append(_f(severity, "G15-weight-missing", "指标均未设定权重", B_WEIGHT_MISSING, None, "weight"))
+        out.append(_f(severity, "G15-weight-missing", "指标均未设定权重", B_WEIGHT_MISSING, None, F["weight"]))
     else:
         for row in missing:
-            out.append(_f(severity, "G15-weight-missing", "未设定权重", B_WEIGHT_MISSING, row.row, "weight"))
+            out.append(_f(severity, "G15-weight-missing", "未设定权重", B_WEIGHT_MISSING, row.row, F["weight"]))
     for row in sheet.rows:
         if row.weight is not None and row.weight <= 0:
             out.append(_f(ERROR, "G15-weight-positive", f"权重{_num(row.weight)}，须大于0", B_WEIGHT_POSITIVE,
-                          row.row, "weight"))
+                          row.row, F["weight"]))
     if missing:
         return
     expected = expected_weights(sheet, goals)
@@ -441,13 +454,13 @@ def _check_weights(sheet: SheetData, goals: GoalParams, frame: IndicatorFrame, f
                 note = "（未设满意度指标，其权重已并入）"
             out.append(_f(ERROR, "G15-weight-group",
                           f"{LEVEL1_LABELS[code]}权重合计{_num(sums[code])}，应为{_num(weight)}{note}", basis, None,
-                          "weight"))
+                          F["weight"]))
     total = sum(sums.values(), Decimal(0))
     should = sum(expected.values(), Decimal(0))
     if total != should:
         exec_note = f"（100减去预算执行率{_num(frame.execution_weight)}分）" if frame.execution_weight else ""
         out.append(_f(ERROR, "G15-weight-total", f"权重合计{_num(total)}，应为{_num(should)}{exec_note}", basis,
-                      None, "weight"))
+                      None, F["weight"]))
 
 
 def check_sheet(sheet: SheetData, goals: GoalParams, *, for_submission: bool) -> list[Finding]:
@@ -457,7 +470,7 @@ def check_sheet(sheet: SheetData, goals: GoalParams, *, for_submission: bool) ->
     out: list[Finding] = []
     if sheet.frame_code and _known_frame(goals, sheet.frame_code) is None:
         out.append(_f(ERROR, "G15-frame", f"指标框架“{sheet.frame_code}”不在本地政策配置中，已按默认框架检查",
-                      "10号 第十三条；101号 三(六)：按本地区、本年度的指标框架编制", None, "frame_code"))
+                      "10号 第十三条；101号 三(六)：按本地区、本年度的指标框架编制", None, F["frame_code"]))
     frame = frame_for(sheet, goals)
     _check_header(sheet, goals, out)
     _check_groups(sheet, goals, frame, out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from jixiao.indicators.models import Comparator
 
@@ -71,10 +72,13 @@ NAME_UNITS = frozenset({
 })
 
 
+_SPACE = re.compile(r"\s+")
+
+
 def _norm(text) -> str:
     """NFKC (full-width digits and signs to ASCII, ＞＝ → >=), no white space."""
     s = unicodedata.normalize("NFKC", str(text if text is not None else ""))
-    return re.sub(r"\s+", "", s)
+    return _SPACE.sub("", s)
 
 
 def normalise_comparator(text) -> str | None:
@@ -226,14 +230,22 @@ def format_number(value: Decimal) -> str:
     return format(_tidy(value), "f")
 
 
+@lru_cache(maxsize=64)
+def _normed_words(words: tuple) -> tuple[tuple[str, str], ...]:
+    return tuple((w, n) for w in words if (n := _norm(w)))
+
+
 def find_words(text, words) -> list[str]:
     """The words of `words` that occur in `text` (NFKC-normalised), in the order of `words`."""
     s = _norm(text)
-    return [w for w in words if w and _norm(w) and _norm(w) in s]
+    return [w for w, n in _normed_words(tuple(words)) if n in s]
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def has_number(text) -> bool:
-    return bool(re.search(r"\d", _norm(text)))
+    return bool(_DIGIT.search(_norm(text)))
 
 
 def is_vague(text, words) -> bool:

@@ -73,7 +73,7 @@ def test_every_finding_has_a_rule_and_a_chinese_basis():
 # --- header ---------------------------------------------------------------------------------------------------
 def test_annual_goal_is_required():
     f = only(check(sheet(annual_goal="  ")), "G10-annual-goal")
-    assert f.severity == "error" and f.row is None and f.field == "annual_goal"
+    assert f.severity == "error" and f.row is None and f.field == "年度目标"
 
 
 def test_overall_goal_required_for_multi_year_and_policies_only():
@@ -176,7 +176,7 @@ def test_cost_required_for_construction_with_multi_year_benefit():
     s = sheet(category="construction")
     findings = check(s)
     assert only(findings, "G11-cost-category").message == "工程基建类项目须设置成本指标（产出指标下的二级指标）"
-    assert only(findings, "G11-multi-year-benefit").field == "multi_year_benefit"
+    assert only(findings, "G11-multi-year-benefit").field == "多年期效益说明"
     rows = good_rows()
     rows[0] = replace(rows[0], level2="成本指标", name="单位造价", comparator="le", target_value="3000", unit="元/平方米")
     ok = sheet(rows, category="construction", multi_year_benefit="建成后使用30年，每年服务5000人")
@@ -197,7 +197,7 @@ def test_quality_required_with_a_standard():
 
 
 def test_satisfaction_needs_a_survey_plan():
-    assert only(check(sheet(survey_plan="")), "G11-satisfaction-survey").field == "survey_plan"
+    assert only(check(sheet(survey_plan="")), "G11-satisfaction-survey").field == "满意度调查方案"
     no_sat = [r for r in good_rows() if r.level1 != "satisfaction"]
     no_sat[3] = replace(no_sat[3], weight=D(40))
     assert check(sheet(no_sat, survey_plan="")) == []
@@ -214,7 +214,8 @@ def test_mandatory_fields():
     # without a comparator the unit requirement cannot be decided
     assert "G12-unit" not in codes(findings)
     rows[0] = replace(rows[0], name="学生资助人数", comparator="≥", target_value="500")
-    assert only(check(sheet(rows)), "G12-unit").row == 1
+    f = only(check(sheet(rows)), "G12-unit")
+    assert str(f) == "第1行“计量单位”：未填写计量单位"  # the field is the form's label: users read it
 
 
 def test_name_length_from_the_profile():
@@ -323,7 +324,7 @@ def test_cost_at_or_below_the_standard(target, unit):
                                               ("0.21", "万元/人", "100")])
 def test_cost_over_the_standard(target, unit, over):
     f = only(cost_sheet(target, unit), "G13-over-standard")
-    assert f.severity == "error" and f.field == "target_value"
+    assert f.severity == "error" and f.field == "指标值"
     assert f"超出{over}元" in f.message and "2,000.00元/人" in f.message
     assert f.basis.startswith("101号 三(三)") and "财教〔2019〕19号" in f.basis
 
