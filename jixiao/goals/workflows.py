@@ -56,11 +56,19 @@ def _after_edits(sheet, role: str) -> str:
     return G.DEPARTMENT_PASSED if sheet.review_level == ReviewLevel.DEPARTMENT else G.PASSED
 
 
+def _snapshot(sheet) -> dict:
+    # The frozen version (批复) holds the header and every indicator row (see jixiao.goals.services).
+    from jixiao.goals.services import sheet_snapshot
+
+    return sheet_snapshot(sheet)
+
+
 GOAL_WORKFLOW = Workflow(
     name="goal_sheet",
     states=GoalState,
     initial=G.DRAFT,
     editable_states=frozenset({G.DRAFT, G.RETURNED, G.EDITS_REQUESTED}),
+    snapshot=_snapshot,
     transitions=[
         Transition("submit", "提交", (G.DRAFT, G.RETURNED), _after_submit, Action.SUBMIT),
         Transition("withdraw", "撤回", (G.SUBMITTED,), G.DRAFT, Action.SUBMIT),
