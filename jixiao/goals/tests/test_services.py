@@ -58,6 +58,14 @@ def valid_data(rows=None) -> SheetData:
         survey_plan="学期末对受助学生开展问卷调查", rows=valid_rows() if rows is None else rows)
 
 
+def dept_data() -> SheetData:
+    """A department-wide sheet: the rows plus duties and main tasks."""
+    data = valid_data()
+    data.duties = "负责全市基础教育和学生资助工作"
+    data.main_tasks = [{"name": "学生资助", "content": "资助家庭经济困难学生", "amount": Money.from_yuan("800000")}]
+    return data
+
+
 def grades(value, **overrides):
     out = dict.fromkeys(POINTS, value)
     out.update(overrides)
@@ -87,7 +95,7 @@ def review(cast, sheet, who, value, comment="", **kwargs):
 
 def submitted(cast, who="unit_a1", key="a1"):
     sheet = create(cast, who, key)
-    save(cast, sheet, who=who)
+    save(cast, sheet, dept_data() if sheet.kind == "department_wide" else None, who=who)
     transition(cast, sheet, "submit", who=who)
     sheet.refresh_from_db()
     return sheet
