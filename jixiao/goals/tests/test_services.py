@@ -530,3 +530,13 @@ def test_a_key_project_is_scored_and_graded_by_its_total(cast):
                                    is_key=True, comment="按重点项目审核")
     ordinary.refresh_from_db()
     assert (r.mode, r.grade, ordinary.is_key, ordinary.state) == ("key", "good", True, G.EDITS_REQUESTED)
+
+
+def test_a_stale_review_writes_nothing(cast):
+    sheet = submitted(cast)
+    stale = sheet.lock_version - 1
+    with pytest.raises(ConcurrentEditError):
+        services.goal_sheet_review(actor=actor(cast, "clerk_a"), sheet=sheet, point_grades=grades("excellent"),
+                                   expected_lock_version=stale)
+    sheet.refresh_from_db()
+    assert sheet.state == G.SUBMITTED and not GoalReview.objects.exists()
