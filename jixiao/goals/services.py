@@ -402,45 +402,52 @@ def goal_sheet_save(*, actor: Actor, sheet: GoalSheet, data: SheetData, expected
     proposed_before = {(r.level1, r.name): r.indicator_id for r in old_rows
                        if r.propose_to_library and r.indicator_id}
     extra_findings: list[Finding] = []
-    with transaction.atomic():
-        claim_lock(sheet, expected_lock_version)
-        for name, value in header.items():
+    original = {name: getattr(sheet, name) for name in (*header, "lock_version")}
+    try:
+        with transaction.atomic():
+            claim_lock(sheet, expected_lock_version)
+            for name, value in header.items():
+                setattr(sheet, name, value)
+            sheet.save(update_fields=[*header, "lock_version", "updated_at"])
+            new_rows = []
+            for r in rows:
+                indicator_id = r["indicator_id"]
+                if r["propose"] and not indicator_id:
+                    indicator_id = proposed_before.get((r["level1"], r["name"]))
+                    if indicator_id is None:
+                        indicator_id, problem = _propose(actor=actor, sheet=sheet, row=r)
+                        if problem:
+                            extra_findings.append(Finding("warning", "G-propose", f"未能提议纳入指标库：{problem}",
+                                                          "指标库管理", r["row"], "三级指标"))
+                        else:
+                            versions[indicator_id] = 1
+                version = None
+                if indicator_id:
+                    version = old_versions.get(indicator_id) or versions.get(indicator_id)
+                new_rows.append(GoalIndicator(
+                    sheet=sheet, position=r["position"], level1=r["level1"], level2=r["level2"], name=r["name"],
+                    comparator=r["comparator"], target_value=r["target_value"], unit=r["unit"], weight=r["weight"],
+                    explanation=r["explanation"], value_basis=r["value_basis"], value_method=r["value_method"],
+                    data_source=r["data_source"], evidence_type=r["evidence_type"], value_note=r["value_note"],
+                    indicator_id=indicator_id, indicator_version=version,
+                    propose_to_library=r["propose"] or (r["indicator_id"] is None and indicator_id is not None),
+                ))
+            sheet.indicators.all().delete()
+            GoalIndicator.objects.bulk_create(new_rows)
+            _count_usage(old_rows, new_rows)
+            after_header = header_snapshot(sheet)
+            before = {k: v for k, v in before_header.items() if after_header.get(k) != v}
+            after = {k: after_header[k] for k in before}
+            old_compact, new_compact = _compact(old_rows), _compact(new_rows)
+            if old_compact != new_compact:
+                before["rows"], after["rows"] = old_compact, new_compact
+            audit.record(actor=actor, action="update", obj=sheet, before=before, after=after,
+                         comment=f"保存绩效目标（{len(new_rows)}项指标）")
+    except Exception:
+        # Nothing was written: give the caller its object back as it was.
+        for name, value in original.items():
             setattr(sheet, name, value)
-        sheet.save(update_fields=[*header, "lock_version", "updated_at"])
-        new_rows = []
-        for r in rows:
-            indicator_id = r["indicator_id"]
-            if r["propose"] and not indicator_id:
-                indicator_id = proposed_before.get((r["level1"], r["name"]))
-                if indicator_id is None:
-                    indicator_id, problem = _propose(actor=actor, sheet=sheet, row=r)
-                    if problem:
-                        extra_findings.append(Finding("warning", "G-propose", f"未能提议纳入指标库：{problem}",
-                                                      "指标库管理", r["row"], "三级指标"))
-                    else:
-                        versions[indicator_id] = 1
-            version = None
-            if indicator_id:
-                version = old_versions.get(indicator_id) or versions.get(indicator_id)
-            new_rows.append(GoalIndicator(
-                sheet=sheet, position=r["position"], level1=r["level1"], level2=r["level2"], name=r["name"],
-                comparator=r["comparator"], target_value=r["target_value"], unit=r["unit"], weight=r["weight"],
-                explanation=r["explanation"], value_basis=r["value_basis"], value_method=r["value_method"],
-                data_source=r["data_source"], evidence_type=r["evidence_type"], value_note=r["value_note"],
-                indicator_id=indicator_id, indicator_version=version,
-                propose_to_library=r["propose"] or (r["indicator_id"] is None and indicator_id is not None),
-            ))
-        sheet.indicators.all().delete()
-        GoalIndicator.objects.bulk_create(new_rows)
-        _count_usage(old_rows, new_rows)
-        after_header = header_snapshot(sheet)
-        before = {k: v for k, v in before_header.items() if after_header.get(k) != v}
-        after = {k: after_header[k] for k in before}
-        old_compact, new_compact = _compact(old_rows), _compact(new_rows)
-        if old_compact != new_compact:
-            before["rows"], after["rows"] = old_compact, new_compact
-        audit.record(actor=actor, action="update", obj=sheet, before=before, after=after,
-                     comment=f"保存绩效目标（{len(new_rows)}项指标）")
+        raise
     checked = sheet_data_from_model(sheet, rows=new_rows)
     for row, r in zip(checked.rows, rows, strict=True):
         row.row = r["row"]
