@@ -164,13 +164,14 @@ def read_editor_post(post, base: SheetData) -> EditorPost:
     header = SheetHeaderForm(post)
     header.is_valid()
     findings = _form_findings(header, None)
-    values = {name: header.cleaned_data.get(name, "") for name in SheetHeaderForm.TEXT_FIELDS}
+    # A field the page did not show (e.g. the duties of a project sheet) keeps its saved value.
+    values = {name: header.cleaned_data.get(name, "") for name in SheetHeaderForm.TEXT_FIELDS if name in post}
     data = replace(base, rows=[], **values)
-    if "category" in header.cleaned_data:
-        data.category = header.cleaned_data["category"]
-    if "allocation_method" in header.cleaned_data:
-        data.allocation_method = header.cleaned_data["allocation_method"]
-    data.has_quality_standard = bool(header.cleaned_data.get("has_quality_standard"))
+    for name in ("category", "allocation_method"):
+        if name in post and name in header.cleaned_data:
+            setattr(data, name, header.cleaned_data[name])
+    if "has_quality_standard" in post or "lock_version" in post:  # an unticked box is absent from the POST
+        data.has_quality_standard = bool(header.cleaned_data.get("has_quality_standard"))
 
     tasks = []
     main_tasks = []

@@ -157,10 +157,10 @@ def sheet_list(request):
 def sheet_create(request, subject_pk):
     actor = actor_for(request.user)
     subject = budget_selectors.subject_get(actor, subject_pk)
-    existing = GoalSheet.objects.filter(subject_id=subject.pk).values_list("pk", flat=True).first()
-    if existing:
+    existing = selectors.goal_sheet_for_subject(actor, subject.pk)
+    if existing is not None:
         messages.info(request, "该项目已有绩效目标表")
-        return redirect("goals:sheet_detail", pk=existing)
+        return redirect("goals:sheet_detail", pk=existing.pk)
     try:
         sheet = services.goal_sheet_create(actor=actor, subject=subject)
     except ValidationError as exc:
@@ -221,8 +221,15 @@ def weight_table(data: SheetData, goals) -> list[dict]:
     for code in list(expected) + [c for c in actual if c not in expected]:
         exp, act = expected.get(code), actual.get(code, Decimal(0))
         out.append({"level1": code, "label": LEVEL1_LABELS.get(code, code or "（未填）"),
-                    "expected": exp, "actual": act, "ok": exp is None or act == exp})
+                    "expected": _dec(exp), "actual": _dec(act), "ok": exp is None or act == exp})
     return out
+
+
+def _dec(value) -> str | None:
+    """A Decimal as written without trailing zeros ("50", "12.5")."""
+    if value is None:
+        return None
+    return format(Decimal(value).normalize(), "f")
 
 
 def frame_json(data: SheetData, goals) -> dict:
@@ -233,9 +240,9 @@ def frame_json(data: SheetData, goals) -> dict:
     if frame is None:
         return {"code": "", "name": "", "groups": [{"code": c, "label": label, "level2": [], "weight": None}
                                                    for c, label in Level1.choices]}
-    return {"code": frame.code, "name": frame.name, "execution_weight": str(frame.execution_weight),
+    return {"code": frame.code, "name": frame.name, "execution_weight": _dec(frame.execution_weight),
             "groups": [{"code": g.code, "label": LEVEL1_LABELS.get(g.code, g.code), "level2": list(g.level2),
-                        "weight": str(g.weight), "required": g.required} for g in frame.groups]}
+                        "weight": _dec(g.weight), "required": g.required} for g in frame.groups]}
 
 
 def _point_names(params) -> dict[str, str]:
@@ -518,8 +525,7 @@ def sheet_edit(request, pk):
             messages.error(request, "未保存：部分内容无法识别，请按标红提示修改后重新保存。")
         return render(request, "goals/sheet_edit.html", _editor_context(
             request, actor, sheet, ep.data, ep.header, ep.tasks, ep.rows, findings, stale=stale))
-    proposals = {i for i, ind in enumerate(sheet.indicators.order_by("position", "id"), start=1)
-                 if ind.propose_to_library}
+    proposals = {i for i, ind in enumerate(selectors.rows(sheet), start=1) if ind.propose_to_library}
     header, tasks, rows = editor_forms(sheet, base, proposals)
     findings = rules.check_sheet(base, params.goals, for_submission=False)
     return render(request, "goals/sheet_edit.html", _editor_context(
@@ -532,16 +538,13 @@ def sheet_check(request, pk):
     """The editor's live check: the unsaved form as JSON findings (nothing stored)."""
     actor = actor_for(request.user)
     sheet = selectors.goal_sheet_get(actor, pk)
-    if not (can(actor, Action.EDIT, sheet) or can(actor, Action.VIEW, sheet) and sheet.state in
-            GOAL_WORKFLOW.editable_states and can(actor, Action.SUBMIT, sheet)):
-        raise PermissionDenied("您没有修改该绩效目标表的权限")
+    if not can(actor, Action.EDIT, sheet):
+        raise PermissionDenied("您没有修改该绩效目标表的权限，或该表当前不可修改")
     params = _params(sheet)
     ep = read_editor_post(request.POST, services.sheet_data_from_model(sheet))
     findings = list(ep.form_findings) + list(rules.check_sheet(ep.data, params.goals, for_submission=False))
     errors = sum(1 for f in findings if f.severity == "error")
-    weights = [{"level1": w["level1"], "label": w["label"],
-                "expected": None if w["expected"] is None else str(w["expected"]), "actual": str(w["actual"]),
-                "ok": w["ok"]} for w in weight_table(ep.data, params.goals)]
+    weights = weight_table(ep.data, params.goals)
     return JsonResponse({"findings": [f.as_dict() for f in findings], "errors": errors,
                          "warnings": len(findings) - errors, "weights": weights,
                          "frame": frame_json(ep.data, params.goals)},
@@ -586,7 +589,7 @@ def sheet_review(request, pk):
                 else:
                     form.add_error(None, _messages_of(exc))
             else:
-                total = f"，总分 {review.total_score}" if review.total_score is not None else ""
+                total = f"，总分 {_dec(review.total_score)}" if review.total_score is not None else ""
                 messages.success(request, f"审核完成：等级“{GRADE_LABELS.get(review.grade, review.grade)}”{total}，"
                                           f"结果：{OUTCOME_LABELS.get(review.outcome, review.outcome)}；"
                                           f"当前状态：{sheet.get_state_display()}")
@@ -605,6 +608,7 @@ def sheet_review(request, pk):
     return render(request, "goals/sheet_review.html", {
         "sheet": sheet, "subject": sheet.subject, "data": data, "form": form, "review_groups": groups,
         "level": level, "level_label": ReviewLevel(level).label, "groups": group_rows(data.rows),
+        "frame": frame_json(data, params.goals),
         "weights": weight_table(data, params.goals), **_findings_context(findings),
         "reviews": review_history(sheet), "review_params": params.goal_review,
         "key_bands": [(GRADE_LABELS.get(b.grade, b.grade), b.lower) for b in params.goal_review.key_point_bands],
@@ -759,8 +763,8 @@ def subject_sheet_data(subject) -> SheetData:
 def blank_download(request, subject_pk):
     actor = actor_for(request.user)
     subject = budget_selectors.subject_get(actor, subject_pk)
-    sheet = GoalSheet.objects.filter(subject_id=subject.pk).first()
-    if sheet is not None and can(actor, Action.VIEW, sheet):
+    sheet = selectors.goal_sheet_for_subject(actor, subject.pk)
+    if sheet is not None:
         data = services.sheet_data_from_model(sheet)
     else:
         data = subject_sheet_data(subject)

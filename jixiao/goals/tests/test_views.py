@@ -370,6 +370,23 @@ def test_review_form_needs_every_point(client, cast):
     assert sheet.state == G.SUBMITTED and not GoalReview.objects.exists()
 
 
+def test_key_project_review_scores_each_point(client, cast):
+    sheet = submit(cast, make_sheet(cast))
+    login(client, cast, "clerk_a")
+    url = reverse("goals:sheet_review", args=[sheet.pk])
+    response = client.post(url, review_post(is_key="on"))  # scores missing
+    assert response.status_code == 200 and "打分" in str(response.context["form"].non_field_errors())
+    weights = {"format": 10, "clarity": 10, "goal_relevance": 15, "indicator_soundness": 15, "performance": 15,
+               "funding_match": 15, "achievability": 10, "conditions": 10}
+    scores = {f"score_{code}": str(Decimal(w) * Decimal("0.95")) for code, w in weights.items()}  # 9.5, 14.25→14.3
+    response = client.post(url, review_post(is_key="on", **scores), follow=True)
+    review = GoalReview.objects.get(sheet=sheet)
+    assert review.mode == "key" and review.total_score == Decimal("95.2") and review.grade == "excellent"
+    assert "总分 95.2" in response.content.decode()
+    sheet.refresh_from_db()
+    assert sheet.state == G.DEPARTMENT_PASSED and sheet.is_key
+
+
 def test_review_rounds_through_approval_issue_and_adjustment(client, cast):
     sheet = submit(cast, make_sheet(cast))
     # department: 中 returns with a comment
