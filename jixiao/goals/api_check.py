@@ -18,7 +18,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field, field_validator
 
-from jixiao.core.api import api_actor
+from jixiao.core.api import ErrorOut, api_actor
 from jixiao.goals import checking
 from jixiao.goals.excel import MAX_BYTES, read_sheet
 
@@ -166,6 +166,9 @@ class CheckOut(Schema):
     findings: list[FindingOut]
 
 
+RESPONSES = {200: CheckOut, 400: ErrorOut, 403: ErrorOut}
+
+
 def _params(request, *, preset: str | None, region_id: int | None, year: int | None, sheet_year: int | None):
     from jixiao.organisations.models import Region
     from jixiao.policy import selectors
@@ -198,7 +201,7 @@ def _prefixed(exc: ValidationError, prefix: str) -> ValidationError:
     return ValidationError({f"{prefix}.{k}": v for k, v in exc.message_dict.items()})
 
 
-@router.post("/json", response=CheckOut, summary="校验 JSON 格式的绩效目标表（不保存）",
+@router.post("/json", response=RESPONSES, summary="校验 JSON 格式的绩效目标表（不保存）",
              description="按提交时的全部规则校验绩效目标表，返回问题清单（error 阻止提交，warning 为提示）；"
                          "不写入任何数据。金额为以元为单位的十进制字符串。")
 def check_json(request, payload: CheckIn):
@@ -212,7 +215,7 @@ def check_json(request, payload: CheckIn):
     return _out(report)
 
 
-@router.post("/upload", response=CheckOut, summary="校验上传的绩效目标申报表 Excel（不保存）",
+@router.post("/upload", response=RESPONSES, summary="校验上传的绩效目标申报表 Excel（不保存）",
              description="上传 .xlsx、.xls 或 .csv 格式的项目支出绩效目标申报表，按标签识别表头和指标表，返回读取问题"
                          "（X-…，如金额单位、日期序列号、指标值写在名称中）和提交规则的问题；不写入任何数据。")
 def check_upload(request, file: File[UploadedFile], preset: Form[str | None] = None,
