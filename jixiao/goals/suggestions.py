@@ -47,6 +47,10 @@ STOP_WORDS = ("专项资金", "补助资金", "工作经费", "业务经费", "�
               "年度", "本级", "整体支出", "支出", "工作", "相关", "其他", "一期", "二期", "三期", "组织实施", "实施期",
               "主要用于", "属于", "行业", "领域", "新增", "延续", "开展", "顺利", "保障", "推动", "落实", "提升",
               "重点任务", "公共服务水平", "上级", "政策要求", "补齐", "短板弱项")
+# Words of a description that say nothing about what is achieved.
+DESCRIPTION_STOP_WORDS = frozenset(("进行", "实施", "用于", "主要", "以及", "通过", "按照", "根据", "有关", "相关",
+                                    "开展", "组织", "确保", "提高", "加强", "推进", "完成", "全面", "年度", "单位",
+                                    "部门", "我市", "本市", "全市", "全区", "全旗", "全县"))
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*(?:年度|年|—|-|至)?")
 _PHASE = re.compile(r"[（(][^）)]{0,6}期[）)]")
 _PUNCT = re.compile(r"[\s，。；、：:;,.()（）“”\"'《》【】\[\]—\-]+")
@@ -139,14 +143,13 @@ def _build_query(keywords: str, description: str, owners: list[str]) -> _AnyWord
     desc_q = parse_query(desc_text) if desc_text else None
     terms, units, weights = list(name_q.terms), list(name_q.units), dict(name_q.weights)
     if desc_q is not None:
-        extra_units = [u for u in desc_q.units if u not in units and len(u) >= 2][:DESCRIPTION_WORDS]
-        for term in desc_q.terms:
-            if term in terms or not any(term in u or u in term for u in extra_units):
-                continue
-            terms.append(term)
-            weights[term] = DESCRIPTION_WEIGHT * desc_q.weights.get(term, 1.0)
-        if not units:  # a name that says nothing (部门整体支出): the description's words find the candidates
-            units = extra_units
+        extra_units = [u for u in desc_q.units
+                       if u not in units and len(u) >= 2 and u not in DESCRIPTION_STOP_WORDS][:DESCRIPTION_WORDS]
+        for word in extra_units:  # the words themselves, not their bigrams: a long word must not count four times
+            if word not in terms:
+                terms.append(word)
+                weights[word] = DESCRIPTION_WEIGHT
+        units += extra_units  # any word of the description finds candidates too; its terms weigh less
     if not terms:
         return None
     return _AnyWordQuery(text=keywords, terms=terms, units=units, phrase=name_q.phrase if len(name_q.phrase) >= 2
