@@ -352,7 +352,7 @@ def sheet_detail(request, pk):
     sheet = selectors.goal_sheet_get(actor, pk)
     params = _params(sheet)
     data = services.sheet_data_from_model(sheet)
-    findings = services.goal_sheet_check(sheet=sheet)
+    findings = rules.check_sheet(data, params.goals, for_submission=True)  # as services.goal_sheet_check
     transitions = workflow.available_transitions(actor, sheet)
     names = {t.name for t in transitions}
     revisions, diff_from, diff_to, diff_header, diff_rows_ = version_diff(request, sheet)
@@ -598,7 +598,7 @@ def sheet_review(request, pk):
         form = ReviewForm(points=points, initial={"is_key": sheet.is_key,
                                                   "lock_version": sheet.lock_version})
     data = services.sheet_data_from_model(sheet)
-    findings = services.goal_sheet_check(sheet=sheet)
+    findings = rules.check_sheet(data, params.goals, for_submission=True)  # as services.goal_sheet_check
     groups = []
     by_code = {}
     for row in form.rows():
@@ -631,10 +631,7 @@ def sheet_approve_many(request):
     departments = list(budget_selectors.filter_departments(actor))
     sheets = []
     if department:
-        filters = {"department": department, "state": GoalState.PASSED}
-        if year:
-            filters["year"] = year
-        sheets = [s for s in selectors.goal_sheet_list(actor, filters) if can(actor, Action.APPROVE, s)]
+        sheets = list(selectors.approval_queue(actor, year).filter(department_id=department))
     if request.method == "POST":
         chosen = {_int(v) for v in request.POST.getlist("sheet")}
         picked = [s for s in sheets if s.pk in chosen]
@@ -837,7 +834,7 @@ def department_export(request):
     filters = {"department": dept_id}
     if year:
         filters["year"] = year
-    sheets = [s for s in selectors.goal_sheet_list(actor, filters) if can(actor, Action.EXPORT, s)]
+    sheets = list(selectors.goal_sheet_list(actor, filters, action=Action.EXPORT))
     if department is None or not sheets:
         messages.error(request, "该部门没有可导出的绩效目标表")
         return redirect(reverse("goals:sheet_list") + f"?department={dept_id}&year={year or ''}")
