@@ -12,7 +12,11 @@ def navigation(request):
     items = [("web:home", "工作台")]
     if actor.may(Action.VIEW):
         items.append(("budget:subject_list", "项目库"))
+        items.append(("exante:assessment_list", "事前评估"))
+        items.append(("goals:sheet_list", "绩效目标"))
     items.append(("indicators:browse", "指标库"))
+    if actor.may(Action.APPROVE) or actor.may(Action.CONFIGURE):
+        items.append(("costs:standard_list", "支出标准"))
     if actor.may(Action.VIEW):
         items.append(("organisations:browse", "组织机构"))
     if actor.may(Action.CONFIGURE) or actor.may(Action.VIEW):
