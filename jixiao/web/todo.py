@@ -34,8 +34,38 @@ def todos_for(actor: Actor) -> list[Todo]:
         count = scope(actor, action, subjects).filter(state__in=states).count()
         if count:
             items.append(Todo(label, count, f"{url}?state={states[0]}"))
+    items += _document_todos(actor)
     if actor.has_role(Role.AGENCY, Role.EXPERT):
         count = scope(actor, Action.VIEW, subjects).count()
         if count:
             items.append(Todo("委托(分配)给我的事项", count, url))
+    return items
+
+
+def _document_todos(actor: Actor) -> list[Todo]:
+    """Goal sheets and ex-ante assessments waiting for this actor."""
+    from jixiao.exante.models import ExAnteAssessment
+    from jixiao.exante.workflows import AssessmentState as A
+    from jixiao.goals.models import GoalSheet
+    from jixiao.goals.workflows import GoalState as G
+
+    items: list[Todo] = []
+    goals_url, exante_url = reverse("goals:sheet_list"), reverse("exante:assessment_list")
+    checks = [
+        (GoalSheet, goals_url, Action.SUBMIT, [G.RETURNED], "被退回待修改的绩效目标"),
+        (GoalSheet, goals_url, Action.SUBMIT, [G.EDITS_REQUESTED], "待按审核意见修改的绩效目标"),
+        (GoalSheet, goals_url, Action.REVIEW, [G.SUBMITTED], "待主管部门审核的绩效目标"),
+        (GoalSheet, goals_url, Action.APPROVE, [G.DEPARTMENT_PASSED], "待财政审核的绩效目标"),
+        (GoalSheet, goals_url, Action.APPROVE, [G.PASSED], "待随预算批复的绩效目标"),
+        (GoalSheet, goals_url, Action.REVIEW, [G.APPROVED], "待下达至预算单位的绩效目标"),
+        (ExAnteAssessment, exante_url, Action.SUBMIT, [A.RETURNED], "退回调整完善的事前评估"),
+        (ExAnteAssessment, exante_url, Action.APPROVE, [A.SUBMITTED], "待出具审核意见的事前评估"),
+        (ExAnteAssessment, exante_url, Action.CONTRIBUTE, [A.EXPERT_REVIEW], "待评分的事前评估"),
+    ]
+    for model, url, action, states, label in checks:
+        if not actor.may(action):
+            continue
+        count = scope(actor, action, model.objects.all()).filter(state__in=states).count()
+        if count:
+            items.append(Todo(label, count, f"{url}?state={states[0]}"))
     return items
