@@ -155,17 +155,22 @@ FIELD_LABELS.update({"dimensions": "评估维度", "cost_items": "成本测算",
                      "attachment_added": "上传附件", "attachment_removed": "删除附件", "state": "状态",
                      "output_standard_id": "单位产出适用支出标准", "agency_id": "受托第三方机构"})
 CHOICES = {f.attname: {k: str(v) for k, v in f.choices} for f in ExAnteAssessment._meta.concrete_fields if f.choices}
-HISTORY_NOISE = frozenset({"id", "lock_version", "created_at", "updated_at", "revision", "profile_id"})
+# Bookkeeping, and the organisation columns the page shows in its header anyway.
+HISTORY_NOISE = frozenset({"id", "lock_version", "created_at", "updated_at", "revision", "profile_id", "region_id",
+                           "department_id", "unit_id", "subject_id", "fiscal_year_id", "created_by_id"})
 
 
-def _show(key, value) -> str:
+def _show(key, value, names: dict) -> str:
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     if key in CHOICES:
         return CHOICES[key].get(value, str(value))
     if key == "dimensions" and isinstance(value, dict):
-        return "；".join(f"{code}: {v.get('score') if isinstance(v, dict) and v.get('score') is not None else '—'}分"
+        return "；".join(f"{names.get(code, code)}："
+                        f"{v.get('score') if isinstance(v, dict) and v.get('score') is not None else '—'}分"
                         for code, v in value.items())
+    if key == "scores" and isinstance(value, dict):
+        return "；".join(f"{names.get(code, code)}：{v}分" for code, v in value.items())
     if key == "cost_items" and isinstance(value, list):
         return "；".join(f"{i.get('name')} {i.get('amount')}元" for i in value if isinstance(i, dict))
     if isinstance(value, dict):
@@ -179,13 +184,13 @@ def _show(key, value) -> str:
     return str(value)
 
 
-def _changes(before, after) -> list[tuple[str, str, str]]:
+def _changes(before, after, names: dict) -> list[tuple[str, str, str]]:
     before, after = before or {}, after or {}
     out = []
     for k in dict.fromkeys([*before, *after]):
         if k in HISTORY_NOISE or before.get(k) == after.get(k):
             continue
-        old, new = _show(k, before.get(k)), _show(k, after.get(k))
+        old, new = _show(k, before.get(k), names), _show(k, after.get(k), names)
         if old != new:
             out.append((FIELD_LABELS.get(k, k), old, new))
     return out
@@ -210,7 +215,8 @@ def assessment_detail(request, pk):
     score_rows = [(s, [(s.scores or {}).get(d.code) for d in dims]) for s in scores]
     transitions = services.offered_transitions(actor, a)
     show_audit = actor.may(Action.AUDIT) or not actor.has_role(*OUTSIDER_ROLES)
-    history = [(e, _changes(e.before, e.after)) for e in audit.history_for(a)] if show_audit else []
+    names = {d.code: d.name for d in dims}
+    history = [(e, _changes(e.before, e.after, names)) for e in audit.history_for(a)] if show_audit else []
     params = services.params_of(a)
     return render(request, "exante/assessment_detail.html", {
         "a": a, "subject": a.subject, "dim_rows": dim_rows, "summary": summary, "score_rows": score_rows,
@@ -277,10 +283,15 @@ def assessment_edit(request, pk):
     stale = False
     if request.method == "POST":
         form = AssessmentForm(request.POST, dimensions=dims, conclusions=conclusions, standards=standard_qs)
-        formset = CostItemFormSet(request.POST, prefix="cost", form_kwargs={"standards": standard_qs})
-        if form.is_valid() and formset.is_valid():
+        # An exemption claim's page has neither dimensions nor cost items: leave them as they are.
+        formset = (None if a.is_exemption else
+                   CostItemFormSet(request.POST, prefix="cost", form_kwargs={"standards": standard_qs}))
+        if form.is_valid() and (formset is None or formset.is_valid()):
             data = form.service_data()
-            data["cost_items"] = cost_items_data(formset)
+            if formset is None:
+                data.pop("dimensions")
+            else:
+                data["cost_items"] = cost_items_data(formset)
             try:
                 services.assessment_update(actor=actor, assessment=a, data=data,
                                            expected_lock_version=form.cleaned_data["lock_version"])

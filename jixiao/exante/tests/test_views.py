@@ -207,3 +207,19 @@ def test_statistics_page(cast, login):
     page = html(login("finance_admin").get(reverse("exante:statistics") + "?year=2026"))
     assert "13,285.00" in page and "6,773.00" in page and "50.98%" in page and "合计" in page
     assert login("expert").get(reverse("exante:statistics")).status_code == 403
+
+
+def test_exemption_claim_edit_page(cast, login):
+    a = services.assessment_create(actor=actor(cast, "unit_a1"), subject=cast.subjects["a1_secret"],
+                                   exemption_kind="classified")
+    client = login("unit_a1")
+    edit = reverse("exante:assessment_edit", args=[a.pk])
+    page = html(client.get(edit))
+    assert "免评理由" in page and "成本测算" not in page
+    r = client.post(edit, {"lock_version": a.lock_version, "requested_amount": "1000000",
+                           "exemption_kind": "classified", "exemption_reason": "涉密备案"})
+    assert r.status_code == 302
+    a.refresh_from_db()
+    assert a.exemption_reason == "涉密备案"
+    page = html(client.get(detail(a)))
+    assert "免评申请：涉密项目" in page and "报送财政审核" in page and "提交专家评审" not in page
