@@ -267,7 +267,11 @@ def subject_detail(request, pk):
         labels = Labeler([d for e in events for d in (e.before, e.after)])
         history = [(e, labels.changes(e.before, e.after)) for e in events]
     revisions, diff_from, diff_to, diff = _version_diff(request, subject)
+    from jixiao.exante.selectors import subject_requirement
+    from jixiao.goals.gate import subject_problems
+
     return render(request, "budget/subject_detail.html", {
+        "exante": subject_requirement(subject), "gate_problems": subject_problems(subject),
         "subject": subject, "lines": lines, "execution": execution, "spent": spent,
         "line_initial": money_sum(b.initial_amount for b in lines),
         "line_adjusted": money_sum(b.adjusted_amount for b in lines),
