@@ -7,10 +7,11 @@ Two signals, each cheap at province scale:
   shares one word with the name is a candidate, one that shares more ranks higher (BM25F) — with the subject's
   sector preferred. Only what the actor may read (`library_access`) and only the first-level groups of the subject's
   goal frame are searched.
-* Use: how often similar subjects' goal sheets used each library indicator, in one aggregate query over
-  `GoalIndicator.indicator_id`: same region, this year and the three before, same department or same sector, the
-  subject's own earlier years (same code) weighing most, then subjects with similar names. The most common target
-  value of each indicator there is given as `typical_target`.
+* Use: how often similar subjects' goal sheets used each library indicator (`GoalIndicator.indicator_id`), in two
+  queries whatever the region's size: the most similar sheets of the region (this year and the three before; the
+  subject's own earlier years — same code — weighing most, then similar names, the same department, the same sector;
+  at most `SIMILAR_SHEETS`), then their rows. The most common target value of each indicator there is given as
+  `typical_target`.
 
 The frame's required first-level groups (e.g. 产出 and 效益 in the 10号 frame) are always represented: when the
 ranking leaves one out, its best candidate is brought in (or, failing any, the sector's most used indicator of that
@@ -21,10 +22,11 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from jixiao.core.permissions import Actor
 from jixiao.indicators.models import Indicator, IndicatorStatus, Level1, Sector
@@ -33,6 +35,8 @@ from jixiao.indicators.selectors import library_access
 
 TEXT_CANDIDATES = 60
 USAGE_CANDIDATES = 40
+SIMILAR_SHEETS = 300  # the most similar sheets whose rows are counted
+FRAME_CACHE_SECONDS = 60
 HISTORY_YEARS = 3
 TEXT_WEIGHT = 0.6
 USAGE_WEIGHT = 0.4
@@ -40,7 +44,7 @@ DESCRIPTION_WEIGHT = 0.35  # a word of the description counts about a third of a
 DESCRIPTION_CHARS = 200
 DESCRIPTION_WORDS = 10
 # usage weights: the subject's own earlier sheets, similar names, same department, same sector
-W_SELF, W_NAME, W_DEPARTMENT, W_SECTOR = 4.0, 2.0, 1.0, 0.5
+W_SELF, W_NAME, W_DEPARTMENT, W_SECTOR = 8, 4, 2, 1
 
 # Words that name the money or the paperwork, not what is achieved: left out of the query.
 STOP_WORDS = ("专项资金", "补助资金", "工作经费", "业务经费", "专项经费", "项目经费", "专项", "经费", "资金", "项目",
@@ -122,19 +126,34 @@ def subject_keywords(name: str, owners: list[str]) -> str:
     return _PUNCT.sub(" ", text).strip()
 
 
+_frames: dict[tuple, tuple[float, list, list]] = {}
+
+
 def _frame_groups(subject, info: dict) -> tuple[list[str], list[str]]:
-    """The first-level groups of the subject's goal frame, and those the frame requires."""
+    """The first-level groups of the subject's goal frame, and those the frame requires. The profile's frames are
+    kept for `FRAME_CACHE_SECONDS` per region and year (reading and validating a profile costs more than the rest of
+    a suggestion)."""
     from jixiao.policy.selectors import effective_profile
 
-    goals = effective_profile(info["region_id"], info["year"]).params.goals
     code = info.get("frame_code") or ""
+    key = (info["region_id"], info["year"], code, subject.special_category == "special_bond")
+    now = time.monotonic()
+    hit = _frames.get(key)
+    if hit is not None and now - hit[0] < FRAME_CACHE_SECONDS:
+        return hit[1], hit[2]
+    goals = effective_profile(info["region_id"], info["year"]).params.goals
     if not code:
         code = goals.special_bond_frame if subject.special_category == "special_bond" else goals.project_frame
     try:
         frame = goals.frame(code)
     except KeyError:
         frame = goals.frame(goals.project_frame)
-    return [g.code.value for g in frame.groups], [g.code.value for g in frame.groups if g.required]
+    levels = [g.code.value for g in frame.groups]
+    required = [g.code.value for g in frame.groups if g.required]
+    if len(_frames) > 1000:
+        _frames.clear()
+    _frames[key] = (now, levels, required)
+    return levels, required
 
 
 def _build_query(keywords: str, description: str, owners: list[str]) -> _AnyWordQuery | None:
@@ -175,42 +194,53 @@ def _text_hits(actor: Actor, query: _AnyWordQuery, levels: list[str], prefer_sec
 
 
 def _usage(subject, info: dict, keywords_units: list[str], levels: list[str]) -> dict[int, _Candidate]:
-    """One aggregate query: per (indicator, target value), how many similar sheets used it, and of those how many
-    were the subject's own earlier sheets, had a similar name, the same department, the same sector."""
-    from jixiao.goals.models import GoalIndicator
+    """How often the goal sheets of similar subjects used each library indicator, with their target values.
+
+    Two queries whatever the region's size: the most similar sheets (the subject's own earlier ones, then similar
+    names, the same department, the same sector; this year and the three before; at most `SIMILAR_SHEETS`), then
+    their rows."""
+    from jixiao.goals.models import GoalIndicator, GoalSheet
 
     year = info["year"]
-    similar = Q(sheet__department_id=subject.department_id) if subject.department_id else Q(pk__in=[])
-    if subject.sector:
-        similar |= Q(sheet__subject__sector=subject.sector)
-    own = Q(sheet__subject__code=subject.code, sheet__fiscal_year__year__lt=year)
-    named = Q(pk__in=[])
+    none = Q(pk__in=[])
+    own = Q(subject__code=subject.code, fiscal_year__year__lt=year)
+    named = none
     for word in keywords_units[:4]:
-        named |= Q(sheet__subject__name__contains=word)
-    rows = (GoalIndicator.objects
-            .filter(indicator_id__isnull=False, level1__in=levels, sheet__region_id=subject.region_id,
-                    sheet__fiscal_year__year__lte=year, sheet__fiscal_year__year__gte=year - HISTORY_YEARS)
-            .filter(similar | own | named)
-            .exclude(sheet__subject_id=subject.pk)
-            .exclude(sheet__subject__is_classified=True)
-            .order_by()
-            .values("indicator_id", "target_value")
-            .annotate(n=Count("id"), n_own=Count("id", filter=own), n_named=Count("id", filter=named),
-                      n_dept=Count("id", filter=Q(sheet__department_id=subject.department_id)),
-                      n_sector=Count("id", filter=Q(sheet__subject__sector=subject.sector) if subject.sector
-                                     else Q(pk__in=[]))))
+        named |= Q(subject__name__contains=word)
+    same_dept = Q(department_id=subject.department_id) if subject.department_id else none
+    same_sector = Q(subject__sector=subject.sector) if subject.sector else none
+
+    def flag(q: Q):
+        return Case(When(q, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+    sheets = list(
+        GoalSheet.objects
+        .filter(region_id=subject.region_id, fiscal_year__year__lte=year, fiscal_year__year__gte=year - HISTORY_YEARS)
+        .filter(own | named | same_dept | same_sector)
+        .exclude(subject_id=subject.pk).exclude(subject__is_classified=True)
+        .annotate(f_own=flag(own), f_named=flag(named), f_dept=flag(same_dept), f_sector=flag(same_sector))
+        .annotate(similarity=F("f_own") * W_SELF + F("f_named") * W_NAME + F("f_dept") * W_DEPARTMENT
+                  + F("f_sector") * W_SECTOR)
+        .order_by("-similarity", "-fiscal_year__year", "-id")
+        .values_list("id", "f_own", "f_named", "f_dept", "f_sector")[:SIMILAR_SHEETS])
+    if not sheets:
+        return {}
+    flags = {sheet_id: (own_, named_, dept_, sector_) for sheet_id, own_, named_, dept_, sector_ in sheets}
+    rows = (GoalIndicator.objects.filter(sheet_id__in=sorted(flags), indicator_id__isnull=False, level1__in=levels)
+            .order_by().values_list("sheet_id", "indicator_id", "target_value"))
     out: dict[int, _Candidate] = {}
-    for r in rows:
-        c = out.get(r["indicator_id"])
+    for sheet_id, ind_id, target in rows:
+        c = out.get(ind_id)
         if c is None:
-            c = out[r["indicator_id"]] = _Candidate(r["indicator_id"])
-        c.uses += r["n"]
-        c.own += r["n_own"]
-        c.named += r["n_named"]
-        c.usage += W_SELF * r["n_own"] + W_NAME * r["n_named"] + W_DEPARTMENT * r["n_dept"] + W_SECTOR * r["n_sector"]
-        target = (r["target_value"] or "").strip()
+            c = out[ind_id] = _Candidate(ind_id)
+        own_, named_, dept_, sector_ = flags[sheet_id]
+        c.uses += 1
+        c.own += own_
+        c.named += named_
+        c.usage += W_SELF * own_ + W_NAME * named_ + W_DEPARTMENT * dept_ + W_SECTOR * sector_
+        target = (target or "").strip()
         if target:
-            c.targets[target] = c.targets.get(target, 0) + r["n"]
+            c.targets[target] = c.targets.get(target, 0) + 1
     return out
 
 
@@ -280,17 +310,13 @@ def suggest_indicators(*, actor: Actor, subject, limit: int = 20) -> list[Sugges
         for ind_id, score in hits:
             candidates.setdefault(ind_id, _Candidate(ind_id)).text = score / top
     usage = _usage(subject, info, name_words, levels)
-    top_usage = sorted(usage.values(), key=lambda c: (-c.usage, c.indicator_id))[:USAGE_CANDIDATES + len(used_here)]
-    for c in top_usage:
-        text = candidates.get(c.indicator_id)
-        if text is not None:
-            c.text = text.text
-        candidates[c.indicator_id] = c
-    for ind_id, c in candidates.items():  # text hits also used by similar sheets (beyond the top) get their usage
-        if c.usage == 0 and ind_id in usage:
-            u = usage[ind_id]
-            u.text = c.text
-            candidates[ind_id] = u
+    for ind_id, c in candidates.items():  # the text's hits with their use
+        if ind_id in usage:
+            usage[ind_id].text = c.text
+            candidates[ind_id] = usage[ind_id]
+    most_used = sorted(usage.values(), key=lambda c: (-c.usage, c.indicator_id))
+    for c in most_used[:USAGE_CANDIDATES + len(used_here)]:
+        candidates.setdefault(c.indicator_id, c)
     for ind_id in used_here:
         candidates.pop(ind_id, None)
 
