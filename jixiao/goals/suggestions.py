@@ -215,7 +215,8 @@ def _usage(subject, info: dict, keywords_units: list[str], levels: list[str]) ->
 
     sheets = list(
         GoalSheet.objects
-        .filter(region_id=subject.region_id, fiscal_year__year__lte=year, fiscal_year__year__gte=year - HISTORY_YEARS)
+        .filter(region_id=subject.region_id, fiscal_year__year__lte=year, fiscal_year__year__gte=year - HISTORY_YEARS,
+                subject__region_id=subject.region_id)  # the same region, said twice: the subjects' index serves
         .filter(own | named | same_dept | same_sector)
         .exclude(subject_id=subject.pk).exclude(subject__is_classified=True)
         .annotate(f_own=flag(own), f_named=flag(named), f_dept=flag(same_dept), f_sector=flag(same_sector))
