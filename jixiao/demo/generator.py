@@ -38,6 +38,7 @@ from jixiao.budget.models import (
     FiscalYear,
     PerformanceSubject,
     ProjectCategory,
+    ScopeKind,
     SpecialCategory,
     SubjectKind,
 )
@@ -45,6 +46,7 @@ from jixiao.budget.workflows import SubjectState
 from jixiao.core import audit
 from jixiao.core.audit import to_jsonable
 from jixiao.core.money import Money, MoneyField
+from jixiao.demo import goals as demo_goals
 from jixiao.demo import library, vocab, vocab_orgs
 from jixiao.demo.vocab import DepartmentTemplate, Domain, Template, chinese_number
 from jixiao.indicators.models import Indicator, IndicatorVersion, Sector
@@ -159,12 +161,14 @@ def sort_key(name: str) -> str:
 
 def generate_region(scale: str = "city", seed: int = 1, year: int = 2026, progress: Progress | None = None, *,
                     through_month: int | None = None, batch_size: int = 2000, policy_profile: bool = True,
-                    actor=None) -> GenerationResult:
+                    actor=None, as_of: date | None = None) -> GenerationResult:
     """Generate one synthetic region (and its parents where missing) in one transaction.
 
     Raises RegionExistsError if the region's code is taken. `progress(stage, done, total)` is called as work goes
-    on. After the commit, the indicator search index is rebuilt and (city scale) the year's policy profile created
-    from the "national_2020" preset, when those services exist."""
+    on. `as_of` is the day the data describes (goal sheets and assessments still under review count back from it;
+    default `goals.default_as_of`: today, or 31 December of a past year). After the commit, the indicator search
+    index is rebuilt and (city scale) the year's policy profile created from the "national_2020" preset, when those
+    services exist."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
     through = default_through_month(year) if through_month is None else through_month
@@ -172,6 +176,7 @@ def generate_region(scale: str = "city", seed: int = 1, year: int = 2026, progre
         raise ValueError("through_month must be between 0 and 12")
     started = time.perf_counter()
     generator = _Generator(scale, seed, year, through, progress, batch_size)
+    generator.as_of = as_of or demo_goals.default_as_of(year)
     with transaction.atomic():
         generator.run()
     rebuild_indicator_index()
@@ -346,6 +351,9 @@ class _Generator:
         self.counts: Counter = Counter()
         self.top: Region | None = None
         self.sector_of: dict[str, Sector] = {}
+        self.as_of: date = demo_goals.default_as_of(year)
+        self.pools: dict[int, demo_goals.LibraryPool] = {}  # region id → its library by domain and level
+        self.marks: dict[int, str] = {}  # subject id → "none"/"draft": what the demo unit login finds
 
     # -- helpers -----------------------------------------------------------------------------------------------------
     def rng(self, *keys) -> random.Random:
@@ -427,13 +435,20 @@ class _Generator:
         plans = {"town": self.plan_town, "city": self.plan_city, "province": self.plan_province}[self.scale]()
         self.ensure_common_indicators()  # may seed the indicators app's default sector tree first
         self.ensure_sectors()
+        self.spending_standards()
+        from jixiao.policy.selectors import effective_profile
+
+        stage = demo_goals.GoalStage(self, effective_profile(self.top, self.year).params, self.as_of)
         total_subjects = sum(p.subjects for p in plans)
         done_subjects = 0
         for i, plan in enumerate(plans, start=1):
             depts = self.organisations(plan)
-            self.subjects(plan, depts)
+            drafts = self.subjects(plan, depts)
             if plan.library:
                 self.indicator_library(plan, depts)
+            pool = self.pools.get(plan.region.pk) or self.pools.get(plan.region.parent_id)
+            stage.run(plan, drafts, pool, self.marks)
+            self.progress(f"{plan.region.name} 绩效目标和事前评估", len(drafts), len(drafts))
             done_subjects += plan.subjects
             self.progress(f"{plan.region.name} 完成（{i}/{len(plans)} 个区划）", done_subjects, total_subjects)
         audit.record(actor=None, action="import", obj=None, region_id=self.top.pk,
@@ -656,7 +671,7 @@ class _Generator:
         return depts
 
     # -- subjects ----------------------------------------------------------------------------------------------------
-    def subjects(self, plan: _RegionPlan, depts: list[_DeptInfo]) -> None:
+    def subjects(self, plan: _RegionPlan, depts: list[_DeptInfo]) -> list[_SubjectDraft]:
         rng = self.rng("subjects", plan.region.code)
         factor = AMOUNT_FACTOR[plan.level]
         used: set[str] = set()
@@ -688,10 +703,46 @@ class _Generator:
             amount = per_dept[id(dept)] + sum(basic[id(u)] for u in dept.units)
             drafts.append(self._whole(rng, plan, dept, None, amount, used))
         self._assign_codes(plan, drafts)
+        demo_goals.scope_kinds(self.rng("scope", plan.region.code), drafts, self.year)
+        marks = self._demo_unit_projects(plan, drafts)
         subjects = [d.subject for d in drafts]
         self.bulk(PerformanceSubject, subjects)
+        self.marks.update({s.pk: mark for s, mark in marks})
         self.progress(f"{plan.region.name} 项目库", len(subjects), plan.subjects)
         self._lines_and_execution(plan, drafts)
+        return drafts
+
+    def _demo_unit_projects(self, plan: _RegionPlan, drafts: list[_SubjectDraft]) -> list[tuple]:
+        """The demo unit login (通辽市第五中学) must find a new project without a goal sheet and one with a draft
+        sheet: its first two projects (by code) become new drafts, not yet imported nor spending."""
+        if plan.region.code != CITY_CODE:
+            return []
+        ours = [d for d in drafts if d.unit is not None and DEMO_SCHOOL in d.unit.unit.name
+                and d.subject.kind == SubjectKind.PROJECT and not d.subject.is_classified]
+        ours.sort(key=lambda d: d.subject.code)
+        out = []
+        for d, mark in zip(ours[:2], ("none", "draft"), strict=False):
+            s = d.subject
+            s.state, s.imported_at, s.adjusted_amount = SubjectState.DRAFT, None, None
+            s.is_new, s.scope_kind = True, ScopeKind.NEW
+            out.append((s, mark))
+        return out
+
+    def spending_standards(self) -> None:
+        """A few ILLUSTRATIVE spending standards (名称以“示例”开头), from the costs app's example seed, for the
+        top region, so that cost rows of goal sheets have something to be checked against."""
+        try:
+            from jixiao.costs.management.commands.seed_spending_standards import EXAMPLES, SOURCE
+            from jixiao.costs.models import SpendingStandard
+        except ImportError:
+            return
+        from decimal import Decimal
+
+        rows = [SpendingStandard(region=self.top, code=code, name=name, output_unit=unit,
+                                 amount=Money.from_yuan(Decimal(amount)), category=category, sector=sector,
+                                 keywords=keywords, valid_from=self.year - 2, source=SOURCE, is_active=True)
+                for code, name, unit, amount, category, sector, keywords in EXAMPLES]
+        self.bulk(SpendingStandard, rows)
 
     def _basic_spending(self, rng: random.Random, factor: float) -> int:
         """Personnel and running costs of one unit (基本支出), fen."""
@@ -881,6 +932,8 @@ class _Generator:
         domain = vocab.domains()[(unit.domains if unit else dept.template.domains)[0]]
         func_code, func_name = domain.func[0] if domain.func else ("", "")
         state = SubjectState.APPROVED if rng.random() < 0.95 else SubjectState.DEPARTMENT_APPROVED
+        if not unit:  # a department's whole budget is approved with the budget (the draw keeps the stream)
+            state = SubjectState.APPROVED
         amount = max(amount, 100)
         subject = PerformanceSubject(
             region=plan.region, department=dept.department, unit=unit.unit if unit else None,
@@ -1089,4 +1142,10 @@ class _Generator:
             ))
         self.bulk(Indicator, rows)
         self.versions(rows)
+        pool = self.pools[region.pk] = demo_goals.LibraryPool()
+        for e, ind in zip(entries, rows, strict=True):
+            if ind.status == "active":
+                pool.add(e.domain.code, e.domain.sector_code, e.draft.level_key, demo_goals.LibIndicator(
+                    ind.pk, ind.name, ind.level1, ind.level2, ind.unit, ind.comparator, ind.explanation,
+                    ind.value_basis, ind.data_source, ind.evidence_type, ind.reference_value))
         self.progress(f"{region.name} 指标库", len(rows), plan.library)

@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 
 from jixiao.budget.models import PerformanceSubject, SubjectGrant
 from jixiao.core.permissions import Action, actor_for, scope
+from jixiao.demo.goals import GENERATOR_USERNAME
 from jixiao.demo.users import DEMO_LOGINS, DEMO_PASSWORD
 from jixiao.organisations.models import Region, RoleAssignment, User
 
@@ -29,9 +30,13 @@ def test_load_demo_then_logins(settings):
     run("load_demo", "--if-empty", "--allow-demo-passwords", "--year", "2026")
     city = Region.objects.get(code="150500")
     assert PerformanceSubject.objects.filter(region=city).count() == 3000
-    # One login per role, each with the documented password and a role assignment in the city.
-    users = {u.username: u for u in User.objects.all()}
+    # One login per role, each with the documented password and a role assignment in the city; the author of the
+    # generated goal sheets cannot log in.
+    users = {u.username: u for u in User.objects.exclude(username=GENERATOR_USERNAME)}
     assert set(users) == {login.username for login in DEMO_LOGINS}
+    author = User.objects.get(username=GENERATOR_USERNAME)
+    assert not author.is_active and not author.has_usable_password()
+    assert not RoleAssignment.objects.filter(user=author).exists()
     for login in DEMO_LOGINS:
         user = users[login.username]
         assert user.check_password(DEMO_PASSWORD)
@@ -54,6 +59,21 @@ def test_load_demo_then_logins(settings):
     assert agency_grants.count() == 5 and visible["jigou"].count() == 5
     assert SubjectGrant.objects.filter(expert=users["zhuanjia"]).count() == visible["zhuanjia"].count() == 3
     assert not SubjectGrant.objects.filter(subject__is_classified=True).exists()
+
+    # The demo walks the goals flow: the unit finds a new draft project without goals and one with a draft sheet,
+    # the department has sheets to review, the bureau sheets to review and approve and the coverage the seed reports.
+    school = visible["wuzhong"].filter(state="draft", kind="project", is_new=True)
+    assert school.filter(goal_sheet__isnull=True).exists()
+    assert school.filter(goal_sheet__state="draft").exists()
+    from jixiao.goals.models import GoalSheet
+    from jixiao.goals.stats import coverage
+
+    sheets = GoalSheet.objects.all()
+    assert scope(actor_for(users["jiaoyu"]), Action.REVIEW, sheets.filter(state="submitted")).exists()
+    assert scope(actor_for(users["caizheng"]), Action.APPROVE, sheets.filter(state="department_passed")).exists()
+    figures = coverage(actor_for(users["caizheng"]), 2026)
+    assert (figures.departments_covered, figures.departments_total) == (73, 73)
+    assert (figures.units_covered, figures.units_total) == (237, 237)
 
     # Running again: the data exists, nothing happens (and without --if-empty, a clear refusal).
     assert "不加载演示数据" in run("load_demo", "--if-empty")

@@ -9,16 +9,20 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 from django.db.models import Count, Max, Sum
+from django.utils import timezone
 
 from jixiao.budget.models import BudgetKind, BudgetLine, ExecutionRecord, PerformanceSubject, SubjectKind
 from jixiao.budget.workflows import SubjectState
 from jixiao.core.money import Money
 from jixiao.demo import generator, library
 from jixiao.demo.generator import RegionExistsError, default_through_month, generate_region
+from jixiao.exante.models import AssessmentDimension, ExAnteAssessment
+from jixiao.goals.models import GoalIndicator, GoalReview, GoalSheet
 from jixiao.indicators.models import Indicator, IndicatorVersion, Sector
 from jixiao.organisations.models import Department, Region, Unit, pinyin_sort_key
 
 pytestmark = pytest.mark.django_db
+AS_OF = date(2026, 6, 15)
 
 
 def subjects_of(region):
@@ -81,7 +85,7 @@ def _fingerprint(seed: int) -> dict:
     out: dict = {}
     try:
         with transaction.atomic():
-            town = generate_region("town", seed=seed, year=2026, through_month=12).region
+            town = generate_region("town", seed=seed, year=2026, through_month=12, as_of=AS_OF).region
             out["subjects"] = list(subjects_of(town).order_by("code").values_list(
                 "code", "name", "kind", "budget_kind", "special_category", "state", "annual_amount", "total_amount",
                 "adjusted_amount", "start_date", "end_date", "is_new", "functional_class", "unit__name"))
@@ -92,6 +96,17 @@ def _fingerprint(seed: int) -> dict:
             out["units"] = list(Unit.objects.filter(region=town).order_by("code").values_list("code", "name"))
             out["indicators"] = list(Indicator.objects.filter(region=town).order_by("code").values_list(
                 "code", "name", "level2", "unit", "reference_value"))
+            out["sheets"] = list(GoalSheet.objects.filter(region=town).order_by("subject__code").values_list(
+                "subject__code", "state", "frame_code", "review_due", "last_grade", "submitted_at"))
+            out["rows"] = list(GoalIndicator.objects.filter(sheet__region=town).order_by(
+                "sheet__subject__code", "position").values_list("sheet__subject__code", "position", "indicator__code",
+                                                                "target_value", "weight"))
+            out["reviews"] = list(GoalReview.objects.filter(sheet__region=town).order_by(
+                "sheet__subject__code", "at", "level").values_list("sheet__subject__code", "level", "grade",
+                                                                   "point_grades"))
+            out["assessments"] = list(ExAnteAssessment.objects.filter(region=town).order_by(
+                "subject__code").values_list("subject__code", "state", "requirement", "requested_amount",
+                                             "approved_amount"))
             raise Rollback
     except Rollback:
         pass
@@ -102,6 +117,7 @@ def test_same_seed_same_data_other_seed_other_data():
     first, again, other = _fingerprint(5), _fingerprint(5), _fingerprint(6)
     assert first == again
     assert first["subjects"] and first["execution"] and first["indicators"]
+    assert first["sheets"] and first["rows"] and first["reviews"] and first["assessments"]
     names = lambda fp: [row[1] for row in fp["subjects"]]  # noqa: E731
     amounts = lambda fp: [row[6] for row in fp["subjects"]]  # noqa: E731
     assert names(first) != names(other)
@@ -221,6 +237,24 @@ def test_city_scale():
     assert Indicator.objects.filter(region=city, department__isnull=False).exists()
     for name in ("学生资助人数", "资助资金发放及时率", "义务教育巩固率", "新增灌溉面积", "病床使用率"):
         assert Indicator.objects.filter(region=city, name=name).exists(), name
+    # Goal sheets for nearly every subject, ten rows each on average; the approved ones pass the goal rules.
+    sheets = GoalSheet.objects.filter(region=city)
+    assert 2800 < sheets.count() < 3000
+    assert 20_000 < GoalIndicator.objects.filter(sheet__region=city).count() < 40_000
+    assert sheets.filter(state="returned").exists() and sheets.filter(state="rejected").exists()
+    assert sheets.filter(state="submitted", review_due__lt=timezone.localdate()).exists()
+    # Assessments: about half of what was requested cut (通辽: 50.98%), a few not supported.
+    assessments = ExAnteAssessment.objects.filter(region=city)
+    assert 0.4 < _cut_rate(assessments) < 0.65
+    assert 0 < assessments.filter(state="not_supported").count() < 50
+    assert assessments.filter(requirement__in=["full", "finance"]).count() > 50
+    rules = pytest.importorskip("jixiao.goals.rules")
+    services = pytest.importorskip("jixiao.goals.services")
+    approved = sheets.filter(state__in=["approved", "issued"]).select_related("subject", "fiscal_year", "region")
+    for sheet in approved.order_by("subject__code")[:150]:
+        findings = rules.check_sheet(services.sheet_data_from_model(sheet), services.sheet_params(sheet).goals,
+                                     for_submission=True)
+        assert not [f for f in findings if f.severity == "error"], (sheet.subject.name, findings)
 
 
 def test_generated_indicators_pass_the_library_rules():
@@ -230,3 +264,60 @@ def test_generated_indicators_pass_the_library_rules():
     for ind in Indicator.objects.filter(region=town):
         _clean, errors = rules.clean_indicator(services.definition_of(ind))
         assert not errors, (ind.name, errors)
+
+
+def _cut_rate(assessments) -> float:
+    totals = assessments.filter(state="supported").aggregate(requested=Sum("requested_amount"),
+                                                             approved=Sum("approved_amount"))
+    return 1 - totals["approved"].fen / totals["requested"].fen
+
+
+def test_goal_sheets_reviews_and_assessments():
+    """Goal sheets on the profile's frame for the subjects past the first draft, reviews of every round, assessments
+    where the profile asks for one; the gate holds for every subject in the project library."""
+    from jixiao.goals import gate
+    from jixiao.policy.selectors import effective_profile
+
+    town = generate_region("town", seed=3, year=2026, through_month=6, as_of=AS_OF).region
+    params = effective_profile(town, 2026).params
+    subjects = subjects_of(town)
+    sheets = GoalSheet.objects.filter(region=town)
+    assert 80 < sheets.count() < 100 and sheets.count() == subjects.filter(goal_sheet__isnull=False).count()
+    # the gate holds on the demo data: goals passed (and the assessment required) for every approved subject
+    for s in subjects.filter(state=SubjectState.APPROVED).select_related("fiscal_year", "region"):
+        assert gate.subject_problems(s, params=params) == [], s
+        assert s.goal_sheet.state in ("passed", "approved", "issued")
+    assert not sheets.filter(subject__state=SubjectState.DRAFT).exclude(state="draft").exists()
+    # rows: library indicators of the region (or national ones), weights filling the frame's groups
+    for sheet in sheets.annotate(total=Sum("indicators__weight"), n=Count("indicators")):
+        frame = params.goals.frame(sheet.frame_code)
+        assert sheet.n >= 5 and sheet.total == 100 - frame.execution_weight, sheet
+    rows = GoalIndicator.objects.filter(sheet__region=town)
+    assert not rows.filter(indicator__isnull=True).exists()
+    assert not rows.exclude(indicator__region=town).exists()
+    assert rows.filter(level1="satisfaction").exists() and rows.filter(level2="成本指标").exists()
+    assert not rows.filter(target_value="").exists()
+    # reviews: the last one gives the sheet's grade; returned sheets were graded 中, rejected 差
+    for sheet in sheets.exclude(state="draft").exclude(state="submitted").prefetch_related("reviews"):
+        reviews = list(sheet.reviews.all())
+        assert reviews and sheet.last_grade == reviews[-1].grade, sheet
+        assert len(reviews[-1].point_grades) == 8
+        if sheet.state in ("passed", "approved", "issued"):
+            assert reviews[-1].level == "finance" and reviews[-1].grade in ("excellent", "good")
+        if sheet.state == "returned":
+            assert reviews[-1].grade == "fair" and reviews[-1].comment
+    waiting = sheets.filter(state__in=["submitted", "department_passed"])
+    assert waiting.exists() and not waiting.filter(review_due__isnull=True).exists()
+    # assessments: wherever required, supported for the approved subjects, about half of the request cut
+    assessments = ExAnteAssessment.objects.filter(region=town)
+    assert assessments.exists() and not assessments.filter(requirement="none").exists()
+    assert 0.3 < _cut_rate(assessments) < 0.7
+    assert not assessments.filter(subject__state=SubjectState.APPROVED).exclude(
+        state__in=["supported", "exempted"]).exists()
+    full = assessments.filter(requirement__in=["full", "finance"], state="supported")
+    assert AssessmentDimension.objects.filter(assessment__in=full).count() == 5 * full.count()
+    # the example spending standards
+    from jixiao.costs.models import SpendingStandard
+
+    standards = SpendingStandard.objects.filter(region=town)
+    assert standards.count() == 7 and all(s.name.startswith("示例") for s in standards)

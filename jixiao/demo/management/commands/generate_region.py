@@ -20,6 +20,9 @@ LABELS = {
     "organisations.Region": "区划", "organisations.Department": "部门", "organisations.Unit": "单位",
     "budget.PerformanceSubject": "绩效管理对象", "budget.BudgetLine": "预算指标", "budget.ExecutionRecord": "月度执行",
     "indicators.Sector": "行业领域", "indicators.Indicator": "绩效指标", "indicators.IndicatorVersion": "指标版本",
+    "goals.GoalSheet": "绩效目标表", "goals.GoalIndicator": "绩效目标指标", "goals.GoalReview": "绩效目标审核",
+    "exante.ExAnteAssessment": "事前绩效评估", "exante.AssessmentDimension": "事前评估维度",
+    "costs.SpendingStandard": "支出标准（示例）",
 }
 
 
