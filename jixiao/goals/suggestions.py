@@ -188,7 +188,11 @@ def _text_hits(actor: Actor, query: _AnyWordQuery, levels: list[str], prefer_sec
             if len(cache) > 500:
                 cache.clear()
             visible = cache[key] = access.visible_slots(index)
-        within = [visible, index.facet("status", IndicatorStatus.ACTIVE), index.union("level1", levels)]
+        level_key = ("level1", tuple(levels))
+        in_frame = cache.get(level_key)
+        if in_frame is None:
+            in_frame = cache[level_key] = index.union("level1", levels)
+        within = [visible, index.facet("status", IndicatorStatus.ACTIVE), in_frame]
         hits, _total = index.search(query, within, limit=limit, prefer_sector_id=prefer_sector_id)
     return [(h.id, h.score) for h in hits]
 
