@@ -220,7 +220,16 @@ class GoalStage:
         self.adapt_d = connection.ops.adapt_datefield_value
         self.input_words = tuple(w for w in self.goals.input_words if w)
         self._variants: dict[tuple[str, bool], list] = {}
+        self._targets: dict[int, str] = {}
+        self._input: dict[int, bool] = {}
+        self._frames: dict[str, dict] = {}
         self.standards = self._standards()
+
+    def _input_word(self, ind: LibIndicator) -> bool:
+        found = self._input.get(ind.id)
+        if found is None:
+            found = self._input[ind.id] = any(w in ind.name for w in self.input_words)
+        return found
 
     def _standards(self) -> list[tuple[str, str, Decimal]]:
         """The spending standards a cost row may be checked against (the generated examples): name, keywords,
@@ -484,16 +493,16 @@ class GoalStage:
         if pool is None:
             return
         rng = self.gen.rng("goal-rows", plan.region.code)
-        frames = {}
+        targets = self._targets  # a quantitative indicator's target, worked out once
         rows: list[tuple] = []
         basis_standard = "spending_standard"
         for spec in specs:
             sheet_id = ids.get(spec.subject.pk)
             if sheet_id is None:
                 continue
-            frame = frames.get(spec.frame_code)
+            frame = self._frames.get(spec.frame_code)
             if frame is None:
-                frame = frames[spec.frame_code] = self._frame(spec.frame_code)
+                frame = self._frames[spec.frame_code] = self._frame(spec.frame_code)
             taken: set[int] = set()
             groups: dict[str, list[tuple[str, LibIndicator]]] = {}
             for key, count in self._composition(rng, spec, "cost" in frame):
@@ -503,7 +512,7 @@ class GoalStage:
                 if level1 not in frame or level2 not in frame[level1][1]:
                     continue
                 for ind in pool.pick(rng, spec.domain_code, spec.sector_code, key, count, taken):
-                    if key != "c" and self.input_words and any(w in ind.name for w in self.input_words):
+                    if key != "c" and self._input_word(ind):
                         continue  # input quantities are no goals (the rules refuse them)
                     groups.setdefault(level1, []).append((level2, ind))
             weights = {level1: w for level1, (w, _l2) in frame.items()}
@@ -518,9 +527,14 @@ class GoalStage:
                 points = _split_points(int(weights.get(level1, 0)), len(items))
                 for (level2, ind), w in zip(items, points, strict=True):
                     position += 1
-                    target = _target(rng, ind)
-                    if self.standards and (level1 == "cost" or "成本" in level2):
-                        target = self.cost_target(ind.name, ind.unit, target)
+                    if ind.comparator == "qualitative":
+                        target = _target(rng, ind)
+                    else:
+                        target = targets.get(ind.id)
+                        if target is None:
+                            target = targets[ind.id] = _target(rng, ind)
+                            if self.standards and (level1 == "cost" or "成本" in level2):
+                                target = targets[ind.id] = self.cost_target(ind.name, ind.unit, target)
                     rows.append((sheet_id, position, level1, level2, ind.name, ind.comparator, target,
                                  ind.unit, Decimal(w), ind.explanation,
                                  ind.value_basis or (basis_standard if level2 == "成本指标" else "plan"), "",
