@@ -838,12 +838,25 @@ class MonitoringParams(Section):
                  ColourBand(colour=Colour.YELLOW, lower=Decimal(60)), ColourBand(colour=Colour.RED, lower=Decimal(0))],
         "正向指标进度预警分档", "当前值÷(指标值×序时进度)（%）：≥120蓝（可能目标偏低），[80,120)绿，[60,80)黄，<60红",
         S_FASP, unit="%")
+    zero_target_colour: Colour = P(
+        Colour.RED, "正向指标值为0时的颜色", "正向（或等于）指标的年度指标值为0、无法折算进度时给出的颜色", S_FASP)
+    rates_not_prorated: bool = P(
+        True, "比率类指标不按序时进度折算",
+        "计量单位为%或‰的指标（如合格率、覆盖率）按年度指标值直接比较，不乘序时进度（推定口径：比率不随时间累加）",
+        S_FASP)
     cumulative_floors: list[CumulativeFloor] = P(
         list, "累计执行率下限（可选）", "某月末累计预算执行率低于下限即预警；为空表示不启用",
         S_SC, extra_rows=4)
     dual_gap_pct_points: OptPercent = P(
         Decimal(10), "双监控偏差预警（百分点）", "绩效目标完成进度与预算执行进度相差超过该百分点即预警；为空表示不启用",
         S_SC, unit="个百分点", none_label="不启用")
+    floor_colour: Colour = P(
+        Colour.RED, "低于累计执行率下限的颜色", "累计执行率低于当月下限时给出的预警颜色", S_SC)
+    gap_colour: Colour = P(
+        Colour.RED, "双监控偏差超限的颜色", "绩效目标完成进度与预算执行进度相差超过限值时给出的预警颜色", S_SC)
+    disposition_colours: list[Colour] = P(
+        lambda: [Colour.RED], "须选定处置方式的预警颜色",
+        "对象颜色属于这些颜色（或有指标“完全不可能”完成）时，部门须在处置时限内选定处置方式", f"{S_SC}；{S_HN_MON} 第十五条")
     disposition_options: list[Disposition] = P(
         lambda: [Disposition.CONTINUE, Disposition.REDUCE_ADJUST, Disposition.SUSPEND, Disposition.REALLOCATE,
                  Disposition.CANCEL],
@@ -876,6 +889,7 @@ class MonitoringParams(Section):
         if not self.disposition_options:
             yield ("disposition_options",), "至少选择一种处置方式"
         yield from _check_unique(self.disposition_options, "disposition_options", "处置方式")
+        yield from _check_unique(self.disposition_colours, "disposition_colours", "颜色")
 
     def execution_colour(self, ratio_pct: Decimal) -> Colour:
         return _band_for(self.execution_bands, ratio_pct).colour
