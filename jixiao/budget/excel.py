@@ -281,7 +281,8 @@ def read_upload(data: bytes, columns: list[t.Column], filename: str = "") -> tup
 EXPORT_HEADERS = [
     "预算年度", "区划", "主管部门编码", "主管部门", "单位编码", "预算单位", "项目编码", "项目名称", "类型", "项目类别",
     "预算类别", "特殊类别", "是否新增", "开始日期", "结束日期", "功能分类科目编码", "功能分类科目名称",
-    "年度预算金额(元)", "调整后预算(元)", "项目总金额(元)", "是否涉密", "状态", "版本号", "更新时间",
+    "年度预算金额(元)", "调整后预算(元)", "项目总金额(元)", "是否涉密", "状态", "执行状态", "暂停拨款", "暂停拨款原因",
+    "版本号", "更新时间",
 ]
 
 
@@ -297,6 +298,7 @@ def export_row(s) -> list:
         s.start_date.isoformat() if s.start_date else "", s.end_date.isoformat() if s.end_date else "",
         s.functional_class, s.functional_class_name, s.annual_amount.yuan,
         s.adjusted_amount.yuan if s.adjusted_amount is not None else "", s.total_amount.yuan,
-        "是" if s.is_classified else "否", s.get_state_display(), s.revision,
+        "是" if s.is_classified else "否", s.get_state_display(), s.get_execution_status_display(),
+        "是" if s.payment_blocked else "否", s.payment_block_reason, s.revision,
         timezone.localtime(s.updated_at).strftime("%Y-%m-%d %H:%M"),
     ]

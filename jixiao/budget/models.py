@@ -72,6 +72,14 @@ class ScopeKind(models.TextChoices):
     CONTINUING = "continuing", "延续（无重大调整）"
 
 
+class ExecutionStatus(models.TextChoices):
+    """Where the subject stands after monitoring's corrective measures (纠偏)."""
+
+    NORMAL = "normal", "正常执行"
+    SUSPENDED = "suspended", "暂停实施"
+    CANCELLED = "cancelled", "已取消（收回资金）"
+
+
 class PerformanceSubject(OrgScoped, WorkflowDocument):
     """A performance subject of one year: a project or policy of the project library (项目库), a department's or
     unit's whole spending, or a transfer payment. Continuing projects keep their code across years."""
@@ -106,6 +114,13 @@ class PerformanceSubject(OrgScoped, WorkflowDocument):
                                   help_text="决定是否须开展事前绩效评估")
     government_investment = MoneyField("政府投资项目总投资(元)", null=True, blank=True)
     state = models.CharField("状态", max_length=32, choices=SubjectState.choices, default=SubjectState.DRAFT)
+    execution_status = models.CharField("执行状态", max_length=20, choices=ExecutionStatus.choices,
+                                        default=ExecutionStatus.NORMAL)
+    payment_blocked = models.BooleanField("暂停拨款", default=False,
+                                          help_text="监控逾期未处置、暂停或取消、财政重点监控停止拨款时置为是，随预算导出")
+    payment_block_reason = models.CharField("暂停拨款原因", max_length=300, blank=True)
+    disbursement_stopped = models.BooleanField("财政停止拨款", default=False, help_text="财政重点监控暂缓或停止拨款")
+    disbursement_stop_reason = models.CharField("停止拨款原因", max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -198,3 +198,64 @@ def subject_transition(*, actor: Actor, subject: PerformanceSubject, name: str, 
             raise ValidationError(problems)
     return workflow.transition(actor=actor, obj=subject, name=name, comment=comment,
                                expected_lock_version=expected_lock_version)
+
+
+# --- corrective measures of monitoring (纠偏) ----------------------------------------------------------------------
+def _block_reason(subject: PerformanceSubject) -> str:
+    from jixiao.budget.models import ExecutionStatus
+
+    parts = []
+    if subject.execution_status != ExecutionStatus.NORMAL:
+        parts.append(subject.get_execution_status_display())
+    if subject.disbursement_stopped:
+        parts.append(f"财政重点监控停止拨款：{subject.disbursement_stop_reason}".rstrip("："))
+    return "；".join(parts)
+
+
+def _refresh_payment_block(subject: PerformanceSubject) -> list[str]:
+    from jixiao.budget.models import ExecutionStatus
+
+    subject.payment_blocked = subject.execution_status != ExecutionStatus.NORMAL or subject.disbursement_stopped
+    subject.payment_block_reason = _block_reason(subject)[:300]
+    return ["payment_blocked", "payment_block_reason"]
+
+
+CORRECTION_FIELDS = ("adjusted_amount", "execution_status", "disbursement_stopped", "disbursement_stop_reason",
+                     "payment_blocked", "payment_block_reason")
+
+
+def subject_correct(*, actor: Actor, subject: PerformanceSubject, reason: str, reduce_by: Money | None = None,
+                    execution_status: str | None = None, disbursement_stopped: bool | None = None,
+                    stop_reason: str = "") -> PerformanceSubject:
+    """Apply a corrective measure to a subject already in the budget: reduce its budget (调减/调剂/收回), suspend,
+    cancel or resume it, stop or resume disbursement. The finance bureau only (Action.APPROVE on the subject); the
+    payment block the budget export carries follows from the status and the stop. Audited with before and after."""
+    from jixiao.budget.models import ExecutionStatus
+
+    authorize(actor, Action.APPROVE, subject)
+    errors: dict[str, list[str]] = {}
+    if reduce_by is not None:
+        if reduce_by.fen <= 0:
+            errors["reduce_amount"] = ["调减金额须大于0"]
+        elif reduce_by > subject.current_amount:
+            errors["reduce_amount"] = [f"调减金额不能超过当前预算数{subject.current_amount.format_wan()}万元"]
+    if execution_status is not None and execution_status not in ExecutionStatus.values:
+        errors["execution_status"] = ["执行状态无效"]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        subject = PerformanceSubject.objects.select_for_update().get(pk=subject.pk)
+        before = audit.snapshot(subject, list(CORRECTION_FIELDS))
+        if reduce_by is not None:
+            subject.adjusted_amount = subject.current_amount - reduce_by
+        if execution_status is not None:
+            subject.execution_status = execution_status
+        if disbursement_stopped is not None:
+            subject.disbursement_stopped = disbursement_stopped
+            subject.disbursement_stop_reason = (stop_reason or "").strip()[:300] if disbursement_stopped else ""
+        _refresh_payment_block(subject)
+        subject.save(update_fields=[*CORRECTION_FIELDS, "updated_at"])
+        after = audit.snapshot(subject, list(CORRECTION_FIELDS))
+        b, a = changed(before, after)
+        audit.record(actor=actor, action="update", obj=subject, before=b, after=a, comment=reason)
+    return subject
