@@ -534,6 +534,25 @@ def goal_sheet_transition(*, actor: Actor, sheet: GoalSheet, name: str, comment:
     return sheet
 
 
+def goal_adjustment_open(*, actor: Actor, sheet: GoalSheet, budget_adjustment_ref: str, comment: str) -> GoalSheet:
+    """Open the goal adjustment that a budget decision of the bureau demands (a monitoring disposition
+    “调减预算并同步调整绩效目标”): the same checks as `start_adjustment`, fired by the approver (Action.APPROVE) on
+    the unit's behalf."""
+    params = sheet_params(sheet)
+    if sheet.subject.special_category == SPECIAL_BOND and params.goals.special_bond_no_adjustment:
+        raise WorkflowError(SPECIAL_BOND_NO_ADJUSTMENT)
+    ref = _text(budget_adjustment_ref)
+    if not ref:
+        raise ValidationError({"budget_adjustment_ref": [
+            "调整绩效目标须关联预算调整（调剂）事项，请填写预算调整（调剂）文号"]})
+    from_state = sheet.state
+    with transaction.atomic():
+        workflow.transition(actor=actor, obj=sheet, name="start_adjustment", acting_as=Action.APPROVE,
+                            comment=f"{comment.strip()}（关联预算调整：{ref}）")
+        _after_transition(sheet, "start_adjustment", from_state, params, budget_adjustment_ref=ref)
+    return sheet
+
+
 def goal_sheet_approve_many(*, actor: Actor, sheets: Iterable[GoalSheet], comment: str = "") -> int:
     """批复 with the budget: approve every sheet that has passed review (others are skipped). All or nothing: a sheet
     the actor may not approve refuses the whole batch. Returns how many were approved."""
