@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "jixiao.costs",
     "jixiao.exante",
     "jixiao.goals",
+    "jixiao.monitoring",
     "jixiao.web",
     "jixiao.demo",
 ]

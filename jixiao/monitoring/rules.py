@@ -164,7 +164,8 @@ class ExecutionResult:
         if not self.budget.fen:
             return (f"预算数为0，执行率按0计；执行进度比 0%，{_band_text(self.bands, self.band)} → "
                     f"{COLOUR_LABELS[self.colour]}。规则：{R_EXECUTION}")
-        return (f"执行率 {self.rate_pct}%（执行数 {self.spent.format_wan()}万元÷预算数 {self.budget.format_wan()}万元），"
+        return (f"执行率 {self.rate_pct}%（执行数 {self.spent.format_wan()}万元÷"
+                f"预算数 {self.budget.format_wan()}万元），"
                 f"{self.tp.explain()}，执行进度比 {self.ratio_pct}%，{_band_text(self.bands, self.band)} → "
                 f"{COLOUR_LABELS[self.colour]}。规则：{R_EXECUTION}")
 
@@ -325,7 +326,8 @@ class GapResult:
 
     def explain(self) -> str:
         verdict = f"超过限值 → {COLOUR_LABELS[self.colour]}" if self.exceeded else "未超过限值"
-        return (f"绩效目标完成进度 {self.goal_progress_pct}%，预算执行进度 {self.execution_rate_pct}%，相差 {self.gap}个百分点，"
+        return (f"绩效目标完成进度 {self.goal_progress_pct}%，预算执行进度 {self.execution_rate_pct}%，"
+                f"相差 {self.gap}个百分点，"
                 f"限值 {_fmt(self.limit)}个百分点，{verdict}。规则：{R_GAP}")
 
 
@@ -449,7 +451,8 @@ def form_problems(form: FormReport, result_rows: Sequence[IndicatorResult]) -> d
         where = f"第{rep.row}行（{rep.name}）"
         key = f"rows.{rep.row}"
         if res.mode == Mode.MISSING:
-            what = "完成情况（达成/部分达成/未达成）" if not is_quantitative(res.row.comparator, res.row.target) else "当前完成值"
+            quantitative = is_quantitative(res.row.comparator, res.row.target)
+            what = "当前完成值" if quantitative else "完成情况（达成/部分达成/未达成）"
             add(f"{key}.current_value", f"{where}：请填写截至监控期末的{what}")
             continue
         if not rep.expected_value.strip():
@@ -460,7 +463,8 @@ def form_problems(form: FormReport, result_rows: Sequence[IndicatorResult]) -> d
             add(f"{key}.deviation_causes", f"{where}：偏差原因“{'、'.join(sorted(unknown))}”不在可选范围内")
         if res.colour in (Colour.YELLOW, Colour.RED):
             if not causes:
-                add(f"{key}.deviation_causes", f"{where}：{COLOUR_LABELS[res.colour]}色预警指标须勾选偏差原因。{R_FORM}")
+                add(f"{key}.deviation_causes",
+                    f"{where}：{COLOUR_LABELS[res.colour]}色预警指标须勾选偏差原因。{R_FORM}")
             if not rep.cause_note.strip():
                 add(f"{key}.cause_note", f"{where}：请说明偏差原因。{R_FORM}")
             if not res.row.likelihood:

@@ -856,7 +856,8 @@ class MonitoringParams(Section):
         Colour.RED, "双监控偏差超限的颜色", "绩效目标完成进度与预算执行进度相差超过限值时给出的预警颜色", S_SC)
     disposition_colours: list[Colour] = P(
         lambda: [Colour.RED], "须选定处置方式的预警颜色",
-        "对象颜色属于这些颜色（或有指标“完全不可能”完成）时，部门须在处置时限内选定处置方式", f"{S_SC}；{S_HN_MON} 第十五条")
+        "对象颜色属于这些颜色（或有指标“完全不可能”完成）时，部门须在处置时限内选定处置方式",
+        f"{S_SC}；{S_HN_MON} 第十五条")
     disposition_options: list[Disposition] = P(
         lambda: [Disposition.CONTINUE, Disposition.REDUCE_ADJUST, Disposition.SUSPEND, Disposition.REALLOCATE,
                  Disposition.CANCEL],
