@@ -12,4 +12,5 @@ urlpatterns = [
     path("exante/", include("jixiao.exante.urls")),
     path("goals/", include("jixiao.goals.urls")),
     path("costs/", include("jixiao.costs.urls")),
+    path("monitoring/", include("jixiao.monitoring.urls")),
 ]

@@ -8,6 +8,7 @@ class MonitoringConfig(AppConfig):
 
     def ready(self):
         from jixiao.core.permissions import DocType, register
+        from jixiao.monitoring import tasks  # noqa: F401  (registers the job runners)
         from jixiao.monitoring.models import MonitoringDisposition, MonitoringReport, MonitoringRound
         from jixiao.monitoring.workflows import DISPOSITION_WORKFLOW, REPORT_WORKFLOW
 

@@ -14,6 +14,8 @@ def navigation(request):
         items.append(("budget:subject_list", "项目库"))
         items.append(("exante:assessment_list", "事前评估"))
         items.append(("goals:sheet_list", "绩效目标"))
+        items.append(("monitoring:report_list" if not actor.may(Action.AGGREGATE) else "monitoring:dashboard",
+                      "绩效监控"))
     items.append(("indicators:browse", "指标库"))
     if actor.may(Action.APPROVE) or actor.may(Action.CONFIGURE):
         items.append(("costs:standard_list", "支出标准"))

@@ -35,6 +35,7 @@ def todos_for(actor: Actor) -> list[Todo]:
         if count:
             items.append(Todo(label, count, f"{url}?state={states[0]}"))
     items += _document_todos(actor)
+    items += _monitoring_todos(actor)
     if actor.has_role(Role.AGENCY, Role.EXPERT):
         count = scope(actor, Action.VIEW, subjects).count()
         if count:
@@ -68,4 +69,41 @@ def _document_todos(actor: Actor) -> list[Todo]:
         count = scope(actor, action, model.objects.all()).filter(state__in=states).count()
         if count:
             items.append(Todo(label, count, f"{url}?state={states[0]}"))
+    return items
+
+
+def _monitoring_todos(actor: Actor) -> list[Todo]:
+    """Monitoring reports to fill in or review, and warnings waiting for a decision."""
+    import datetime
+
+    from django.utils import timezone
+
+    from jixiao.monitoring.models import MonitoringDisposition, MonitoringReport
+    from jixiao.monitoring.workflows import DispositionState as D
+    from jixiao.monitoring.workflows import ReportState as M
+
+    items: list[Todo] = []
+    reports_url, disp_url = reverse("monitoring:report_list"), reverse("monitoring:disposition_list")
+    open_reports = MonitoringReport.objects.filter(round__closed_at__isnull=True)
+    checks = [
+        (open_reports, reports_url, Action.SUBMIT, [M.DRAFT], "待填报的绩效监控表"),
+        (open_reports, reports_url, Action.SUBMIT, [M.RETURNED], "被退回待修改的绩效监控表"),
+        (open_reports, reports_url, Action.REVIEW, [M.SUBMITTED], "待主管部门审核的绩效监控表"),
+        (open_reports, reports_url, Action.APPROVE, [M.DEPARTMENT_PASSED], "待财政审核的绩效监控表"),
+        (MonitoringDisposition.objects.all(), disp_url, Action.SUBMIT, [D.OPEN], "待选定处置方式的监控预警"),
+        (MonitoringDisposition.objects.all(), disp_url, Action.SUBMIT, [D.SUSPENDED], "逾期未处置已暂停的项目"),
+        (MonitoringDisposition.objects.all(), disp_url, Action.APPROVE, [D.PROPOSED], "待财政确认的预警处置"),
+    ]
+    for qs, url, action, states, label in checks:
+        if not actor.may(action):
+            continue
+        count = scope(actor, action, qs).filter(state__in=states).count()
+        if count:
+            items.append(Todo(label, count, f"{url}?state={states[0]}"))
+    if actor.may(Action.SUBMIT):
+        soon = scope(actor, Action.SUBMIT, open_reports).filter(
+            state__in=[M.DRAFT, M.RETURNED], round__due__lte=timezone.localdate() + datetime.timedelta(days=3))
+        count = soon.count()
+        if count:
+            items.append(Todo("3日内到期（或已逾期）未报送的绩效监控表", count, f"{reports_url}?state={M.DRAFT}"))
     return items

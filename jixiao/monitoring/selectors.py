@@ -1,0 +1,328 @@
+"""Reads of monitoring, always scoped to the actor through `jixiao.core.permissions.scope`.
+
+Lists are one query per page (their organisation and subject joined); the dashboard's figures are a fixed handful of
+GROUP BY queries over the stored colours, whatever the size of the round (a province: hundreds of thousands of
+reports), never one per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from jixiao.core.money import Money
+from jixiao.core.permissions import Action, Actor, get_for, scope
+from jixiao.monitoring.models import MonitoringDisposition, MonitoringIndicator, MonitoringReport, MonitoringRound
+from jixiao.monitoring.workflows import DONE_STATES, PENDING_STATES, DispositionState, ReportState
+from jixiao.policy.schema import Colour
+
+REPORT_RELATED = ("round", "subject", "department", "unit", "region")
+COLOURS = (Colour.GREEN, Colour.YELLOW, Colour.RED)
+NO_COLOUR = ""  # not computed yet
+LIST_FILTERS = ("department", "unit", "state", "colour", "budget_kind", "needs_disposition", "is_key", "q",
+                "impossible")
+
+
+def _money(value) -> Money:
+    if value is None:
+        return Money(0)
+    return value if isinstance(value, Money) else Money(int(value))
+
+
+def pct(part: int, whole: int) -> Decimal:
+    if not whole:
+        return Decimal("0.00")
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+# --- rounds -------------------------------------------------------------------------------------------------------
+def round_list(actor: Actor, year: int | None = None) -> QuerySet:
+    """The rounds the actor takes part in: those of the regions the bureau reaches (AGGREGATE) and those of the
+    region of each of the actor's roles (a unit or department reports in its region's rounds)."""
+    own_regions = sorted({g.region_id for g in actor.grants})
+    qs = MonitoringRound.objects.filter(Q(pk__in=scope(actor, Action.AGGREGATE, MonitoringRound.objects.all())
+                                          .values("pk")) | Q(region_id__in=own_regions))
+    if year:
+        qs = qs.filter(fiscal_year__year=year)
+    return qs.select_related("region", "fiscal_year").order_by("-fiscal_year__year", "-period_end", "-pk")
+
+
+def round_get(actor: Actor, pk) -> MonitoringRound:
+    from django.http import Http404
+
+    rnd = round_list(actor).filter(pk=pk).first()
+    if rnd is None:
+        raise Http404("监控轮次不存在或不在您的权限范围内")
+    return rnd
+
+
+def latest_round(actor: Actor) -> MonitoringRound | None:
+    return round_list(actor).first()
+
+
+# --- reports ------------------------------------------------------------------------------------------------------
+def report_list(actor: Actor, rnd: MonitoringRound | None, filters: dict | None = None, *,
+                action: Action = Action.VIEW) -> QuerySet:
+    """The reports of a round (or of every round when `rnd` is None) `actor` may `action`, filtered.
+
+    `filters`: department, unit (ids), state, colour (green/yellow/red, or "none" for not computed), budget_kind,
+    needs_disposition, is_key, impossible (truthy), q (subject code or name contains). Unknown keys are ignored."""
+    f = filters or {}
+    qs = scope(actor, action, MonitoringReport.objects.all())
+    if rnd is not None:
+        qs = qs.filter(round=rnd)
+    for key in ("department", "unit", "state"):
+        if f.get(key):
+            qs = qs.filter(**{key: f[key]})
+    if f.get("colour"):
+        qs = qs.filter(colour=NO_COLOUR if f["colour"] == "none" else f["colour"])
+    if f.get("budget_kind"):
+        qs = qs.filter(subject__budget_kind=f["budget_kind"])
+    for key in ("needs_disposition", "is_key", "impossible"):
+        if f.get(key):
+            qs = qs.filter(**{key: True})
+    text = (f.get("q") or "").strip()
+    if text:
+        qs = qs.filter(Q(subject__code__icontains=text) | Q(subject__name__icontains=text))
+    return qs.select_related(*REPORT_RELATED).order_by("department__code", "subject__code", "pk")
+
+
+def report_get(actor: Actor, pk, action: Action = Action.VIEW) -> MonitoringReport:
+    return get_for(actor, action, MonitoringReport.objects.select_related(*REPORT_RELATED, "round__fiscal_year"),
+                   pk=pk)
+
+
+def report_rows(report: MonitoringReport) -> list[MonitoringIndicator]:
+    return list(report.indicators.all().order_by("position", "pk"))
+
+
+def review_queue(actor: Actor) -> QuerySet:
+    """Reports waiting for this actor now: units' reports submitted to their department (REVIEW) and reports passed
+    by the department waiting for the bureau (APPROVE). Oldest submission first."""
+    base = MonitoringReport.objects.all()
+    department = scope(actor, Action.REVIEW, base.filter(state=ReportState.SUBMITTED)).values("pk")
+    finance = scope(actor, Action.APPROVE, base.filter(state=ReportState.DEPARTMENT_PASSED)).values("pk")
+    return (MonitoringReport.objects.filter(Q(pk__in=department) | Q(pk__in=finance))
+            .select_related(*REPORT_RELATED).order_by("submitted_at", "pk"))
+
+
+def todo_reports(actor: Actor) -> QuerySet:
+    """Reports the actor has to fill in (draft or returned) in rounds not closed."""
+    return (scope(actor, Action.EDIT, MonitoringReport.objects.filter(round__closed_at__isnull=True))
+            .select_related(*REPORT_RELATED).order_by("round__due", "subject__code", "pk"))
+
+
+# --- dispositions -------------------------------------------------------------------------------------------------
+def disposition_list(actor: Actor, filters: dict | None = None, *, action: Action = Action.VIEW) -> QuerySet:
+    """Dispositions in reach; `filters`: round, department, state, overdue (past due and still undecided)."""
+    f = filters or {}
+    qs = scope(actor, action, MonitoringDisposition.objects.all())
+    if f.get("round"):
+        qs = qs.filter(report__round=f["round"])
+    if f.get("department"):
+        qs = qs.filter(department=f["department"])
+    if f.get("state"):
+        qs = qs.filter(state=f["state"])
+    if f.get("overdue"):
+        qs = qs.filter(state__in=sorted(PENDING_STATES), due__lt=timezone.localdate())
+    return qs.select_related("report__round", "subject", "department", "unit").order_by("due", "pk")
+
+
+def disposition_get(actor: Actor, pk, action: Action = Action.VIEW) -> MonitoringDisposition:
+    return get_for(actor, action, MonitoringDisposition.objects.select_related(
+        "report__round__fiscal_year", "subject", "department", "unit", "region"), pk=pk)
+
+
+def disposition_queue(actor: Actor) -> QuerySet:
+    """Dispositions waiting for this actor: undecided ones it may choose (SUBMIT) and proposed ones it approves."""
+    base = MonitoringDisposition.objects.all()
+    choose = scope(actor, Action.SUBMIT, base.filter(state__in=sorted(PENDING_STATES))).values("pk")
+    approve = scope(actor, Action.APPROVE, base.filter(state=DispositionState.PROPOSED)).values("pk")
+    return (MonitoringDisposition.objects.filter(Q(pk__in=choose) | Q(pk__in=approve))
+            .select_related("report__round", "subject", "department", "unit").order_by("due", "pk"))
+
+
+# --- the dashboard ------------------------------------------------------------------------------------------------
+@dataclass
+class ColourCounts:
+    green: int = 0
+    yellow: int = 0
+    red: int = 0
+    none: int = 0
+
+    def add(self, colour: str, n: int) -> None:
+        key = colour if colour in ("green", "yellow", "red") else "none"
+        setattr(self, key, getattr(self, key) + n)
+
+    @property
+    def total(self) -> int:
+        return self.green + self.yellow + self.red + self.none
+
+    @property
+    def warned(self) -> int:
+        return self.yellow + self.red
+
+
+@dataclass
+class DashboardRow:
+    """One line of a breakdown (a department, a budget kind): counts by colour, reporting and money."""
+
+    key: str | int
+    label: str
+    colours: ColourCounts = field(default_factory=ColourCounts)
+    reported: int = 0
+    needs_disposition: int = 0
+    budget: Money = field(default_factory=lambda: Money(0))
+    spent: Money = field(default_factory=lambda: Money(0))
+    behind: Money = field(default_factory=lambda: Money(0))
+
+    @property
+    def total(self) -> int:
+        return self.colours.total
+
+    @property
+    def completion_pct(self) -> Decimal:
+        return pct(self.reported, self.total)
+
+    @property
+    def execution_pct(self) -> Decimal:
+        if not self.budget.fen:
+            return Decimal("0.00")
+        return (Decimal(self.spent.fen) * 100 / Decimal(self.budget.fen)).quantize(Decimal("0.01"),
+                                                                                  rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Dashboard:
+    round: MonitoringRound
+    totals: DashboardRow
+    by_budget: list[DashboardRow]
+    by_department: list[DashboardRow]
+    indicator_colours: ColourCounts
+    dispositions: dict[str, int]
+    overdue_dispositions: int
+    key_monitored: int
+
+
+def _rows(qs: QuerySet, key: str) -> dict:
+    """colour counts, reported counts and sums grouped by `key` (and colour) in one query."""
+    out: dict = {}
+    grouped = (qs.values(key, "colour").order_by()
+               .annotate(n=Count("pk"), reported=Count("pk", filter=Q(state__in=sorted(DONE_STATES))),
+                         disp=Count("pk", filter=Q(needs_disposition=True)), budget=Sum("budget_amount"),
+                         spent=Sum("spent_to_date"), behind=Sum("behind_amount")))
+    for g in grouped:
+        row = out.setdefault(g[key], DashboardRow(key=g[key], label=""))
+        row.colours.add(g["colour"], g["n"])
+        row.reported += g["reported"]
+        row.needs_disposition += g["disp"]
+        row.budget = row.budget + _money(g["budget"])
+        row.spent = row.spent + _money(g["spent"])
+        row.behind = row.behind + _money(g["behind"])
+    return out
+
+
+def dashboard(actor: Actor, rnd: MonitoringRound, *, department=None) -> Dashboard:
+    """The round's figures in the actor's reach (AGGREGATE), optionally for one department: counts by colour, by
+    budget (the four budgets), by department with the completion rate, indicator colours, dispositions by state."""
+    from jixiao.budget.models import BudgetKind
+    from jixiao.organisations.models import Department
+
+    reports = scope(actor, Action.AGGREGATE, MonitoringReport.objects.filter(round=rnd))
+    if department:
+        reports = reports.filter(department=department)
+    by_department = _rows(reports, "department_id")
+    names = dict(Department.objects.filter(pk__in=list(by_department)).values_list("pk", "name"))
+    codes = dict(Department.objects.filter(pk__in=list(by_department)).values_list("pk", "code"))
+    for pk, row in by_department.items():
+        row.label = names.get(pk, "")
+    by_budget = _rows(reports, "subject__budget_kind")
+    labels = dict(BudgetKind.choices)
+    for k, row in by_budget.items():
+        row.label = labels.get(k, k or "未分类")
+    totals = DashboardRow(key="all", label="合计")
+    for row in by_department.values():
+        for c in ("green", "yellow", "red", "none"):
+            setattr(totals.colours, c, getattr(totals.colours, c) + getattr(row.colours, c))
+        totals.reported += row.reported
+        totals.needs_disposition += row.needs_disposition
+        totals.budget, totals.spent = totals.budget + row.budget, totals.spent + row.spent
+        totals.behind = totals.behind + row.behind
+    indicator_colours = ColourCounts()
+    for colour, n in (MonitoringIndicator.objects.filter(report__in=reports.values("pk")).values("colour").order_by()
+                      .annotate(n=Count("pk")).values_list("colour", "n")):
+        indicator_colours.add(colour, n)
+    disp_qs = scope(actor, Action.AGGREGATE, MonitoringDisposition.objects.filter(report__round=rnd))
+    if department:
+        disp_qs = disp_qs.filter(department=department)
+    dispositions = dict(disp_qs.values("state").order_by().annotate(n=Count("pk")).values_list("state", "n"))
+    overdue = disp_qs.filter(state__in=sorted(PENDING_STATES), due__lt=timezone.localdate()).count()
+    order = list(BudgetKind.values)
+    return Dashboard(
+        round=rnd, totals=totals,
+        by_budget=sorted(by_budget.values(), key=lambda r: order.index(r.key) if r.key in order else 99),
+        by_department=sorted(by_department.values(), key=lambda r: (-r.colours.red, -r.colours.yellow,
+                                                                     codes.get(r.key, ""))),
+        indicator_colours=indicator_colours, dispositions=dispositions, overdue_dispositions=overdue,
+        key_monitored=reports.filter(is_key=True).count())
+
+
+# --- the year-end sweep -------------------------------------------------------------------------------------------
+@dataclass
+class SweepLine:
+    report_id: int
+    subject_id: int
+    code: str
+    name: str
+    department_id: int
+    department: str
+    unit: str
+    budget: Money
+    spent: Money
+    behind: Money
+    execution_rate: Decimal | None
+    colour: str
+    impossible: bool
+    disposition_state: str
+
+
+@dataclass
+class SweepDepartment:
+    department_id: int
+    name: str
+    lines: list[SweepLine] = field(default_factory=list)
+
+    @property
+    def behind(self) -> Money:
+        return sum((line.behind for line in self.lines), Money(0))
+
+    @property
+    def impossible(self) -> int:
+        return sum(1 for line in self.lines if line.impossible)
+
+
+SWEEP_LIMIT = 5000
+
+
+def year_end_sweep(actor: Actor, rnd: MonitoringRound, *, department=None, limit: int = SWEEP_LIMIT):
+    """Per department, the subjects behind schedule (amount below time progress) or that cannot reach their goals
+    (an indicator judged 完全不可能, or red), for recall (收回). Returns (departments, truncated)."""
+    qs = (scope(actor, Action.AGGREGATE, MonitoringReport.objects.filter(round=rnd))
+          .filter(Q(behind_amount__gt=0) | Q(impossible=True) | Q(colour=Colour.RED)))
+    if department:
+        qs = qs.filter(department=department)
+    rows = list(qs.order_by("department__code", "-behind_amount", "subject__code", "pk").values_list(
+        "pk", "subject_id", "subject__code", "subject__name", "department_id", "department__name", "unit__name",
+        "budget_amount", "spent_to_date", "behind_amount", "execution_rate", "colour", "impossible",
+        "disposition__state")[:limit + 1])
+    truncated = len(rows) > limit
+    out: dict[int, SweepDepartment] = {}
+    for (pk, sid, code, name, dept_id, dept, unit, budget, spent, behind, rate, colour, impossible,
+         dstate) in rows[:limit]:
+        group = out.setdefault(dept_id, SweepDepartment(department_id=dept_id, name=dept))
+        group.lines.append(SweepLine(pk, sid, code, name, dept_id, dept, unit or "", _money(budget), _money(spent),
+                                     _money(behind), rate, colour, impossible, dstate or ""))
+    return list(out.values()), truncated
