@@ -15,6 +15,7 @@ from jixiao.exante.api import router as exante_router
 from jixiao.goals.api import router as goals_router
 from jixiao.goals.api_check import router as goals_check_router
 from jixiao.indicators.api import router as indicators_router
+from jixiao.monitoring.api import router as monitoring_router
 from jixiao.organisations.api import router as organisations_router
 from jixiao.organisations.auth import check_credentials
 from jixiao.organisations.models import ApiToken
@@ -61,6 +62,7 @@ api.add_router("/exante", exante_router, tags=["事前绩效评估"])
 api.add_router("/goals/check", goals_check_router, tags=["绩效目标校验（不保存）"])
 api.add_router("/goals", goals_router, tags=["绩效目标"])
 api.add_router("/costs", costs_router, tags=["支出标准"])
+api.add_router("/monitoring", monitoring_router, tags=["绩效运行监控"])
 
 
 class AuditEventOut(Schema):

@@ -106,7 +106,13 @@ def planned_rounds(region, year: int) -> list[PlannedRound]:
 
 # --- rounds and tasks ---------------------------------------------------------------------------------------------
 def _authorize_region(actor: Actor, region) -> None:
-    authorize(actor, Action.APPROVE, MonitoringRound(region=region))
+    """Only the region's own bureau (Action.APPROVE on the region) opens and computes its rounds."""
+    from django.core.exceptions import PermissionDenied
+
+    from jixiao.core.permissions import can
+
+    if not can(actor, Action.APPROVE, MonitoringRound(region=region)):
+        raise PermissionDenied("只有本级财政部门可以开启、生成和计算监控轮次")
 
 
 def round_create(*, actor: Actor, region, year: int, point: int | None = None, month: int | None = None,
