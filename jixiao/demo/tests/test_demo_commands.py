@@ -75,6 +75,18 @@ def test_load_demo_then_logins(settings):
     assert (figures.departments_covered, figures.departments_total) == (73, 73)
     assert (figures.units_covered, figures.units_total) == (237, 237)
 
+    # Monitoring: the first round is open with its tasks; the school has a draft to fill in, the department reports
+    # to review and warnings to decide, the bureau a dashboard with every colour.
+    from jixiao.monitoring.models import MonitoringDisposition, MonitoringReport
+
+    reports = MonitoringReport.objects.all()
+    assert reports.count() > 2000
+    assert scope(actor_for(users["wuzhong"]), Action.EDIT, reports).exists()
+    assert scope(actor_for(users["jiaoyu"]), Action.REVIEW, reports.filter(state="submitted")).exists()
+    assert set(reports.values_list("colour", flat=True)) >= {"green", "yellow", "red"}
+    assert scope(actor_for(users["jiaoyu"]), Action.SUBMIT, MonitoringDisposition.objects.filter(state="open")).exists()
+    assert MonitoringDisposition.objects.filter(state="proposed").exists()
+
     # Running again: the data exists, nothing happens (and without --if-empty, a clear refusal).
     assert "不加载演示数据" in run("load_demo", "--if-empty")
     with pytest.raises(CommandError):

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from jixiao.core.permissions import actor_for
 from jixiao.demo.generator import RegionExistsError, generate_region
+from jixiao.demo.monitoring import seed_monitoring
 from jixiao.demo.users import create_demo_users
 from jixiao.organisations.models import Region
 
@@ -44,6 +46,9 @@ class Command(BaseCommand):
         except RegionExistsError as exc:
             raise CommandError(str(exc)) from None
         users = create_demo_users(result.region, year=year, seed=options["seed"])
+        bureau = next((u for u in users if u.username == "caizheng"), None)
+        monitoring = seed_monitoring(result.region, year, actor=actor_for(bureau), seed=options["seed"]) if bureau \
+            else {"reports": 0}
         self.stdout.write(self.style.SUCCESS(
             f"演示数据已加载：{result.region.name}，{result.counts['budget.PerformanceSubject']} 个绩效管理对象，"
-            f"{len(users)} 个演示账号，用时 {result.seconds:.1f} 秒。运行 manage.py demo_logins 查看账号。"))
+            f"{len(users)} 个演示账号，{monitoring['reports']} 个绩效监控任务，用时 {result.seconds:.1f} 秒。运行 manage.py demo_logins 查看账号。"))
