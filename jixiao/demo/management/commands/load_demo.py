@@ -51,4 +51,5 @@ class Command(BaseCommand):
             else {"reports": 0}
         self.stdout.write(self.style.SUCCESS(
             f"演示数据已加载：{result.region.name}，{result.counts['budget.PerformanceSubject']} 个绩效管理对象，"
-            f"{len(users)} 个演示账号，{monitoring['reports']} 个绩效监控任务，用时 {result.seconds:.1f} 秒。运行 manage.py demo_logins 查看账号。"))
+            f"{len(users)} 个演示账号，{monitoring['reports']} 个绩效监控任务，"
+            f"用时 {result.seconds:.1f} 秒。运行 manage.py demo_logins 查看账号。"))
