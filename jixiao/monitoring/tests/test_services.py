@@ -269,3 +269,21 @@ def test_cancelled_subjects_leave_later_rounds(cast, a1):
     PerformanceSubject.objects.filter(pk=a1.pk).update(execution_status="cancelled")
     rnd = open_round(cast)
     assert not MonitoringReport.objects.filter(round=rnd).exists()
+
+
+def test_sweep_command(cast, a1):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    report = submitted(cast, a1, RED)
+    d = MonitoringDisposition.objects.get(report=report)
+    with pytest.raises(CommandError):
+        call_command("monitoring_sweep", "--date", "2026-13-01")
+    out = io.StringIO()
+    call_command("monitoring_sweep", "--date", str(d.due), stdout=out)
+    assert "已暂停 0 个" in out.getvalue()
+    call_command("monitoring_sweep", "--date", str(d.due + datetime.timedelta(days=1)), stdout=out)
+    assert "已暂停 1 个" in out.getvalue()
+    a1.refresh_from_db()
+    assert a1.payment_blocked and a1.execution_status == "suspended"
