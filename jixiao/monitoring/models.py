@@ -43,6 +43,8 @@ class MonitoringRound(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     computed_at = models.DateTimeField("最近计算预警时间", null=True, blank=True)
     closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+    summary = models.JSONField("汇总", default=dict, blank=True,
+                               help_text="按颜色的项目数、已报送数、须处置数及金额（分），计算和报送时更新，供上级汇总")
 
     class Meta:
         verbose_name = "监控轮次"

@@ -326,3 +326,74 @@ def year_end_sweep(actor: Actor, rnd: MonitoringRound, *, department=None, limit
         group.lines.append(SweepLine(pk, sid, code, name, dept_id, dept, unit or "", _money(budget), _money(spent),
                                      _money(behind), rate, colour, impossible, dstate or ""))
     return list(out.values()), truncated
+
+
+# --- the regions below --------------------------------------------------------------------------------------------
+@dataclass
+class RegionSummary:
+    """One region below the round's (a city of a province, a county of a city) with its whole subtree: the sums of
+    the stored summaries of the same monitoring point's rounds, and the region's own round to drill into."""
+
+    region_id: int
+    name: str
+    own_round_id: int | None = None
+    rounds: int = 0
+    colours: ColourCounts = field(default_factory=ColourCounts)
+    reported: int = 0
+    needs_disposition: int = 0
+    budget: Money = field(default_factory=lambda: Money(0))
+    spent: Money = field(default_factory=lambda: Money(0))
+    behind: Money = field(default_factory=lambda: Money(0))
+
+    @property
+    def total(self) -> int:
+        return self.colours.total
+
+    @property
+    def completion_pct(self) -> Decimal:
+        return pct(self.reported, self.total)
+
+    @property
+    def execution_pct(self) -> Decimal:
+        if not self.budget.fen:
+            return Decimal("0.00")
+        return (Decimal(self.spent.fen) * 100 / Decimal(self.budget.fen)).quantize(Decimal("0.01"),
+                                                                                  rounding=ROUND_HALF_UP)
+
+
+def region_summary(actor: Actor, rnd: MonitoringRound) -> list[RegionSummary]:
+    """The same monitoring point (year, kind, data cut-off) in the regions below the round's, grouped by the round
+    region's children, from the rounds' stored summaries: one query over rounds, whatever the number of reports."""
+    from jixiao.organisations.models import Region
+
+    region = rnd.region
+    rounds = (scope(actor, Action.AGGREGATE, MonitoringRound.objects.all())
+              .filter(fiscal_year_id=rnd.fiscal_year_id, kind=rnd.kind, period_end=rnd.period_end,
+                      region__path__startswith=region.path).exclude(pk=rnd.pk)
+              .values_list("pk", "region_id", "region__path", "summary"))
+    rounds = list(rounds)
+    if not rounds:
+        return []
+    depth = len(region.path.strip("/").split("/"))
+    children = {r.pk: r for r in Region.objects.filter(parent=region).order_by("code")}
+    out = {pk: RegionSummary(region_id=pk, name=r.name) for pk, r in children.items()}
+    for pk, region_id, path, summary in rounds:
+        ids = [int(x) for x in path.strip("/").split("/") if x]
+        if len(ids) <= depth:
+            continue
+        child = ids[depth]
+        row = out.get(child)
+        if row is None:
+            continue
+        if region_id == child:
+            row.own_round_id = pk
+        row.rounds += 1
+        s = summary or {}
+        for c in ("green", "yellow", "red", "none"):
+            setattr(row.colours, c, getattr(row.colours, c) + int(s.get(c, 0)))
+        row.reported += int(s.get("reported", 0))
+        row.needs_disposition += int(s.get("needs_disposition", 0))
+        row.budget = row.budget + Money(int(s.get("budget", 0)))
+        row.spent = row.spent + Money(int(s.get("spent", 0)))
+        row.behind = row.behind + Money(int(s.get("behind", 0)))
+    return [r for r in out.values() if r.rounds]

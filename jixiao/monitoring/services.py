@@ -355,7 +355,39 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
                                          "gap", "gap_exceeded", "floor_breached", "impossible", "needs_disposition",
                                          "behind_amount", "computed_at"], report_updates)
             _bulk_set(MonitoringIndicator, ["colour", "ratio"], row_updates)
+    if write:
+        round_summarize(rnd)
     return result
+
+
+SUMMARY_KEYS = ("total", "green", "yellow", "red", "none", "reported", "needs_disposition", "budget", "spent",
+                "behind")
+
+
+def round_summarize(rnd: MonitoringRound | int) -> dict:
+    """Store the round's totals on it (counts by colour, reported, needing a decision, money in fen) with one
+    aggregate over its reports, so a province's dashboard sums its cities' and counties' rounds without reading their
+    reports. Called after every computation and every report transition."""
+    from django.db.models import Count, Q
+
+    rnd_id = rnd if isinstance(rnd, int) else rnd.pk
+    out = dict.fromkeys(SUMMARY_KEYS, 0)
+    grouped = (MonitoringReport.objects.filter(round_id=rnd_id).values("colour").order_by()
+               .annotate(n=Count("pk"), reported=Count("pk", filter=Q(state__in=sorted(DONE_STATES))),
+                         disp=Count("pk", filter=Q(needs_disposition=True)), budget=Sum("budget_amount"),
+                         spent=Sum("spent_to_date"), behind=Sum("behind_amount")))
+    for g in grouped:
+        key = g["colour"] if g["colour"] in ("green", "yellow", "red") else "none"
+        out[key] += g["n"]
+        out["total"] += g["n"]
+        out["reported"] += g["reported"]
+        out["needs_disposition"] += g["disp"]
+        for f in ("budget", "spent", "behind"):
+            out[f] += _as_money(g[f]).fen
+    MonitoringRound.objects.filter(pk=rnd_id).update(summary=out)
+    if not isinstance(rnd, int):
+        rnd.summary = out
+    return out
 
 
 def round_compute(*, actor: Actor | None, rnd: MonitoringRound) -> ComputeResult:
@@ -553,6 +585,8 @@ def report_transition(*, actor: Actor, report: MonitoringReport, name: str, comm
             compute_reports(report.round, [report.pk])
             report.refresh_from_db()
             open_dispositions(report.round, report_ids=[report.pk])
+        else:
+            round_summarize(report.round_id)
     return report
 
 

@@ -123,7 +123,8 @@ def dashboard(request):
     return render(request, "monitoring/dashboard.html", {
         "rnd": rnd, "rounds": rounds, "department": department, "board": board, "tp": tp,
         "bars": _colour_bars(board.totals.colours), "indicator_bars": _colour_bars(board.indicator_colours),
-        "dept_rows": dept_rows, "disposition_states": [(s, label, board.dispositions.get(s, 0))
+        "dept_rows": dept_rows, "regions": [] if department else selectors.region_summary(actor, rnd),
+        "disposition_states": [(s, label, board.dispositions.get(s, 0))
                                                        for s, label in DispositionState.choices],
         "can_approve": can(actor, Action.APPROVE, rnd),
         "can_export": actor.may(Action.EXPORT),

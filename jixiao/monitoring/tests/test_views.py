@@ -254,3 +254,31 @@ def test_permission_matrix(client, cast, rnd, a1, name):
     resp = client.get(reverse("monitoring:report_edit", args=[report.pk]))
     assert (resp.status_code if resp.status_code != 302 else 403) == edit
     assert client.post(reverse("monitoring:report_key", args=[report.pk]), {"is_key": "1"}).status_code == key
+
+
+def test_dashboard_sums_the_regions_below_from_stored_summaries(client, cast, rnd, django_assert_max_num_queries):
+    county_subject = cast.subjects["county"]
+    in_budget(cast, county_subject, annual_amount=Y("300000"), spent_by_month={1: "10000"})
+    county_round = services.round_create(actor=actor(cast, "county_admin"), region=cast.county,
+                                         year=cast.year.year, point=0)
+    services.round_compute(actor=actor(cast, "county_admin"), rnd=county_round)
+    county_round.refresh_from_db()
+    assert county_round.summary["total"] == 1 and county_round.summary["red"] == 1
+    login(client, cast, "finance_admin")
+    html = client.get(reverse("monitoring:dashboard"), {"round": rnd.pk}).content.decode()
+    assert 'id="by-region"' in html and "科尔沁区" in html and f"?round={county_round.pk}" in html
+    # the city's bureau drills into the county's round; the county's bureau sees only its own
+    assert client.get(reverse("monitoring:dashboard"), {"round": county_round.pk}).status_code == 200
+    login(client, cast, "county_admin")
+    assert client.get(reverse("monitoring:dashboard"), {"round": rnd.pk}).status_code == 404
+
+
+def test_summary_follows_submission(cast, rnd, a1):
+    report = report_of(rnd, a1)
+    rnd.refresh_from_db()
+    before = rnd.summary["reported"]
+    services.report_save(actor=actor(cast, "unit_a1"), report=report, data={"rows": green_rows(report),
+                         "expected_year_end": "1200000"}, expected_lock_version=report.lock_version)
+    services.report_transition(actor=actor(cast, "unit_a1"), report=report, name="submit")
+    rnd.refresh_from_db()
+    assert rnd.summary["reported"] == before + 1
