@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from jixiao.core.money import Money
 from jixiao.core.permissions import Action, Actor, get_for, scope
-from jixiao.monitoring.models import MonitoringDisposition, MonitoringIndicator, MonitoringReport, MonitoringRound
+from jixiao.monitoring.models import (
+    MonitoringDisposition,
+    MonitoringIndicator,
+    MonitoringReport,
+    MonitoringRound,
+)
 from jixiao.monitoring.workflows import DONE_STATES, PENDING_STATES, DispositionState, ReportState
 from jixiao.policy.schema import Colour
 
@@ -207,67 +212,70 @@ class Dashboard:
     key_monitored: int
 
 
-def _rows(qs: QuerySet, key: str) -> dict:
-    """colour counts, reported counts and sums grouped by `key` (and colour) in one query."""
-    out: dict = {}
-    grouped = (qs.values(key, "colour").order_by()
-               .annotate(n=Count("pk"), reported=Count("pk", filter=Q(state__in=sorted(DONE_STATES))),
-                         disp=Count("pk", filter=Q(needs_disposition=True)), budget=Sum("budget_amount"),
-                         spent=Sum("spent_to_date"), behind=Sum("behind_amount")))
-    for g in grouped:
-        row = out.setdefault(g[key], DashboardRow(key=g[key], label=""))
-        row.colours.add(g["colour"], g["n"])
-        row.reported += g["reported"]
-        row.needs_disposition += g["disp"]
-        row.budget = row.budget + _money(g["budget"])
-        row.spent = row.spent + _money(g["spent"])
-        row.behind = row.behind + _money(g["behind"])
-    return out
-
-
 def dashboard(actor: Actor, rnd: MonitoringRound, *, department=None) -> Dashboard:
     """The round's figures in the actor's reach (AGGREGATE), optionally for one department: counts by colour, by
-    budget (the four budgets), by department with the completion rate, indicator colours, dispositions by state."""
+    budget (the four budgets), by department with the completion rate, indicator colours (from the counts stored on
+    each report), dispositions by state. One GROUP BY over the round's reports, one over its dispositions."""
     from jixiao.budget.models import BudgetKind
     from jixiao.organisations.models import Department
 
     reports = scope(actor, Action.AGGREGATE, MonitoringReport.objects.filter(round=rnd))
     if department:
         reports = reports.filter(department=department)
-    by_department = _rows(reports, "department_id")
-    names = dict(Department.objects.filter(pk__in=list(by_department)).values_list("pk", "name"))
-    codes = dict(Department.objects.filter(pk__in=list(by_department)).values_list("pk", "code"))
+    grouped = (reports.values("department_id", "subject__budget_kind", "colour").order_by()
+               .annotate(n=Count("pk"), reported=Count("pk", filter=Q(state__in=sorted(DONE_STATES))),
+                         disp=Count("pk", filter=Q(needs_disposition=True)), key=Count("pk", filter=Q(is_key=True)),
+                         budget=Sum("budget_amount"), spent=Sum("spent_to_date"), behind=Sum("behind_amount"),
+                         rows=Sum("rows_total"), green=Sum("rows_green"), yellow=Sum("rows_yellow"),
+                         red=Sum("rows_red")))
+    by_department: dict = {}
+    by_budget: dict = {}
+    totals = DashboardRow(key="all", label="合计")
+    indicator_colours = ColourCounts()
+    key_monitored = 0
+    for g in grouped:
+        for row in (by_department.setdefault(g["department_id"], DashboardRow(key=g["department_id"], label="")),
+                    by_budget.setdefault(g["subject__budget_kind"], DashboardRow(key=g["subject__budget_kind"],
+                                                                                 label="")), totals):
+            row.colours.add(g["colour"], g["n"])
+            row.reported += g["reported"]
+            row.needs_disposition += g["disp"]
+            row.budget = row.budget + _money(g["budget"])
+            row.spent = row.spent + _money(g["spent"])
+            row.behind = row.behind + _money(g["behind"])
+        green, yellow, red = (int(g[k] or 0) for k in ("green", "yellow", "red"))
+        indicator_colours.green += green
+        indicator_colours.yellow += yellow
+        indicator_colours.red += red
+        indicator_colours.none += int(g["rows"] or 0) - green - yellow - red
+        key_monitored += g["key"]
+    departments = dict((pk, (code, name)) for pk, code, name in
+                       Department.objects.filter(pk__in=[k for k in by_department if k])
+                       .values_list("pk", "code", "name"))
     for pk, row in by_department.items():
-        row.label = names.get(pk, "")
-    by_budget = _rows(reports, "subject__budget_kind")
+        row.label = departments.get(pk, ("", "（未指定部门）"))[1]
     labels = dict(BudgetKind.choices)
     for k, row in by_budget.items():
         row.label = labels.get(k, k or "未分类")
-    totals = DashboardRow(key="all", label="合计")
-    for row in by_department.values():
-        for c in ("green", "yellow", "red", "none"):
-            setattr(totals.colours, c, getattr(totals.colours, c) + getattr(row.colours, c))
-        totals.reported += row.reported
-        totals.needs_disposition += row.needs_disposition
-        totals.budget, totals.spent = totals.budget + row.budget, totals.spent + row.spent
-        totals.behind = totals.behind + row.behind
-    indicator_colours = ColourCounts()
-    for colour, n in (MonitoringIndicator.objects.filter(report__in=reports.values("pk")).values("colour").order_by()
-                      .annotate(n=Count("pk")).values_list("colour", "n")):
-        indicator_colours.add(colour, n)
     disp_qs = scope(actor, Action.AGGREGATE, MonitoringDisposition.objects.filter(report__round=rnd))
     if department:
         disp_qs = disp_qs.filter(department=department)
-    dispositions = dict(disp_qs.values("state").order_by().annotate(n=Count("pk")).values_list("state", "n"))
-    overdue = disp_qs.filter(state__in=sorted(PENDING_STATES), due__lt=timezone.localdate()).count()
+    today = timezone.localdate()
+    dispositions, overdue = {}, 0
+    for state, n, late in (disp_qs.values("state").order_by()
+                           .annotate(n=Count("pk"), late=Count("pk", filter=Q(due__lt=today)))
+                           .values_list("state", "n", "late")):
+        dispositions[state] = n
+        if state in PENDING_STATES:
+            overdue += late
     order = list(BudgetKind.values)
     return Dashboard(
         round=rnd, totals=totals,
         by_budget=sorted(by_budget.values(), key=lambda r: order.index(r.key) if r.key in order else 99),
         by_department=sorted(by_department.values(), key=lambda r: (-r.colours.red, -r.colours.yellow,
-                                                                     codes.get(r.key, ""))),
+                                                                     departments.get(r.key, ("",))[0])),
         indicator_colours=indicator_colours, dispositions=dispositions, overdue_dispositions=overdue,
-        key_monitored=reports.filter(is_key=True).count())
+        key_monitored=key_monitored)
 
 
 # --- the year-end sweep -------------------------------------------------------------------------------------------

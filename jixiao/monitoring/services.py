@@ -32,8 +32,8 @@ from jixiao.monitoring.models import (
     MonitoringRound,
 )
 from jixiao.monitoring.workflows import DONE_STATES, DispositionState, ReportState
+from jixiao.policy.schema import Colour, MonitoringParams, PolicyParams
 from jixiao.policy.schema import Disposition as Measure
-from jixiao.policy.schema import MonitoringParams, PolicyParams
 
 CHUNK = 2000
 SPECIAL_BOND = "special_bond"
@@ -342,18 +342,21 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
                                         params=params)
             for (_, row_pk, *_rest), ir in zip(raw, res.indicators, strict=True):
                 row_updates.append((row_pk, ir.colour or "", ir.ratio_pct))
+            row_colours = [ir.colour for ir in res.indicators]
             report_updates.append((
                 pk, tp_pct, res.execution.rate_pct, res.execution.colour, res.goal_colour or "", res.colour,
                 res.gap.gap if res.gap else None, bool(res.gap and res.gap.exceeded),
                 bool(res.floor and res.floor.breached), res.impossible, res.needs_disposition,
-                rules.behind_schedule(budget, spent, tp).fen, now))
+                rules.behind_schedule(budget, spent, tp).fen, now, len(row_colours),
+                row_colours.count(Colour.GREEN), row_colours.count(Colour.YELLOW), row_colours.count(Colour.RED)))
             result.needs_disposition += res.needs_disposition
         result.reports += len(report_updates)
         result.rows += len(row_updates)
         if write:
             _bulk_set(MonitoringReport, ["time_progress", "execution_rate", "execution_colour", "goal_colour", "colour",
                                          "gap", "gap_exceeded", "floor_breached", "impossible", "needs_disposition",
-                                         "behind_amount", "computed_at"], report_updates)
+                                         "behind_amount", "computed_at", "rows_total", "rows_green",
+                                         "rows_yellow", "rows_red"], report_updates)
             _bulk_set(MonitoringIndicator, ["colour", "ratio"], row_updates)
     if write:
         round_summarize(rnd)

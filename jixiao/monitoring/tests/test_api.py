@@ -69,6 +69,7 @@ def test_dashboard_and_reports(api, cast, rnd):
     assert board["totals"]["total"] == 2 and board["totals"]["red"] == 1
     assert {d["label"] for d in board["by_department"]} == {"通辽市教育局", "通辽市卫生健康委员会"}
     assert isinstance(board["totals"]["budget"], str)
+    assert sum(board["indicators"].values()) == 10  # two reports of five rows, from the counts stored on reports
     mine = api("clerk_a").get(f"/rounds/{rnd.pk}/dashboard").json()
     assert mine["totals"]["total"] == 1
     page = api("finance_admin").get(f"/rounds/{rnd.pk}/reports", colour="red").json()
