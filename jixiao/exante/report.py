@@ -10,66 +10,15 @@ from __future__ import annotations
 
 import io
 
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
-
 from jixiao.core.permissions import Actor
+from jixiao.core.wordfile import NUMERALS, new_document
+from jixiao.core.wordfile import heading as _heading
+from jixiao.core.wordfile import para as _para
+from jixiao.core.wordfile import table as _table
 from jixiao.costs.models import CostCategory
 from jixiao.exante import rules, selectors
 from jixiao.exante.models import ExAnteAssessment
 from jixiao.exante.services import params_of
-
-BODY_FONT = "宋体"
-HEADING_FONT = "黑体"
-NUMERALS = "一二三四五六七八九十"
-
-
-def _set_font(style_or_run, name: str, size: float | None = None, bold: bool | None = None) -> None:
-    font = style_or_run.font
-    font.name = name
-    if size is not None:
-        font.size = Pt(size)
-    if bold is not None:
-        font.bold = bold
-    element = style_or_run.element
-    rpr = element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(fonts)
-    for slot in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(slot), name)
-
-
-def _heading(doc, text: str, level: int = 1) -> None:
-    p = doc.add_paragraph()
-    run = p.add_run(text)
-    _set_font(run, HEADING_FONT, 16 if level == 0 else 14 if level == 1 else 12, bold=True)
-    if level == 0:
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-
-
-def _para(doc, text: str) -> None:
-    for line in (text or "").splitlines() or [""]:
-        p = doc.add_paragraph()
-        p.paragraph_format.first_line_indent = Pt(24)
-        run = p.add_run(line)
-        _set_font(run, BODY_FONT, 12)
-
-
-def _table(doc, header: list[str], rows: list[list[str]]) -> None:
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = ""
-        _set_font(cell.paragraphs[0].add_run(text), BODY_FONT, 10.5, bold=True)
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, row, strict=True):
-            cell.text = ""
-            _set_font(cell.paragraphs[0].add_run(str(text)), BODY_FONT, 10.5)
 
 
 def _yuan(m) -> str:
@@ -94,8 +43,7 @@ def assessment_report_docx(actor: Actor, assessment: ExAnteAssessment) -> bytes:
     analysis = selectors.cost_analysis(actor, a)
     params = params_of(a)
 
-    doc = Document()
-    _set_font(doc.styles["Normal"], BODY_FONT, 12)
+    doc = new_document()
     _heading(doc, f"{s.name}事前绩效评估报告", 0)
     if a.is_exemption:
         _para(doc, f"本项目申请免于事前绩效评估，情形：{a.get_exemption_kind_display()}。"
