@@ -1243,10 +1243,12 @@ def _located(exc: ValidationError, parsed: Parsed) -> ValidationError:
     return ValidationError(out)
 
 
-def report_upload(*, actor: Actor, report: MonitoringReport, file, expected_lock_version: int) -> dict:
+def report_upload(*, actor: Actor, report: MonitoringReport, file, expected_lock_version: int,
+                  notes: list | None = None) -> dict:
     """Read an uploaded form and save it through `services.report_save` (authorised, atomic, audited): a file with
     any error changes nothing; a stale `expected_lock_version` raises ConcurrentEditError. Values the file leaves as
-    downloaded do not overwrite later edits (see `_changes`). Returns the submission problems of the saved form."""
+    downloaded do not overwrite later edits (see `_changes`). Returns the submission problems of the saved form; what
+    was interpreted (e.g. 元 read under a 万元 heading) is appended to `notes` when given."""
     from jixiao.monitoring import services
 
     authorize(actor, Action.EDIT, report)
@@ -1262,4 +1264,6 @@ def report_upload(*, actor: Actor, report: MonitoringReport, file, expected_lock
         except ValidationError as exc:
             raise _located(exc, parsed) from exc
     report.refresh_from_db()
+    if notes is not None:
+        notes.extend(parsed.notes)
     return problems

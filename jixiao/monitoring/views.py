@@ -441,8 +441,11 @@ def report_upload(request, pk):
         messages.error(request, "文件过大（超过10MB），请检查是否选错文件")
         return redirect("monitoring:report_edit", pk=report.pk)
     try:
-        problems = excel.report_upload(actor=actor, report=report, file=upload,
+        notes: list[str] = []
+        problems = excel.report_upload(actor=actor, report=report, file=upload, notes=notes,
                                        expected_lock_version=_int(request.POST.get("lock_version")) or 0)
+        for note in notes:
+            messages.info(request, f"导入说明：{note}")
     except ConcurrentEditError:
         messages.error(request, STALE)
     except ValidationError as exc:

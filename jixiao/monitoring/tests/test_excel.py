@@ -352,8 +352,11 @@ def test_download_and_upload_through_the_screens(client, cast, filled):
     wb, ws = book(response.content)
     ws[f"{REMARK}{row_of(ws, '资助学生人数')}"] = "申请调减预算"
     filled.refresh_from_db()
-    client.post(reverse("monitoring:report_upload", args=[filled.pk]), {
-        "lock_version": filled.lock_version, "file": SimpleUploadedFile("监控表.xlsx", save(wb))})
+    below(ws, "截至期末执行数").value = 650000  # 元 under the 万元 heading: read, and said so on the page
+    filled.refresh_from_db()
+    page = client.post(reverse("monitoring:report_upload", args=[filled.pk]), {
+        "lock_version": filled.lock_version, "file": SimpleUploadedFile("监控表.xlsx", save(wb))}, follow=True)
     assert filled.indicators.get(position=0).remark == "申请调减预算"
+    assert "导入说明" in page.content.decode() and "按65.00万元读取" in page.content.decode()
     client.force_login(cast.users["unit_a2"])  # another unit: not found, as everywhere
     assert client.get(reverse("monitoring:report_download", args=[filled.pk])).status_code == 404
