@@ -29,46 +29,16 @@ import statistics
 import time
 from decimal import Decimal
 
-YEAR = 2025  # a past year, as bench_generate: all twelve months of execution
+from bench.common import YEAR, dataset, ms, percentile
+
 RUNS = int(os.environ.get("BENCH_GOALS_RUNS", "30"))
 SUGGEST_SUBJECTS = int(os.environ.get("BENCH_GOALS_SUGGEST", "40"))
 COVERAGE_RUNS = int(os.environ.get("BENCH_GOALS_COVERAGE_RUNS", "5"))
-CODES = {"province": "150000", "city": "150500"}
 BENCH_SUBJECT = "BENCHGOALS0000000000001"
 
 
-def _percentile(values, p):
-    values = sorted(values)
-    k = (len(values) - 1) * p
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 2)
-
-
 def _dataset():
-    """The generated region of the bench database (generated now when missing). Returns (region, seconds)."""
-    from django.db import connection
-
-    from jixiao.demo.generator import RegionExistsError, generate_region
-    from jixiao.organisations.models import Region
-
-    scale = os.environ.get("BENCH_GOALS_SCALE") or ("province" if connection.vendor == "postgresql" else "city")
-    region = Region.objects.filter(code=CODES[scale]).first()
-    # (a city generated alone brings its province's row, with no other city under it)
-    if region is not None and (scale == "city" or Region.objects.filter(parent=region).count() > 1):
-        return region, 0.0
-    started = time.perf_counter()
-    try:
-        region = generate_region(scale, seed=1, year=YEAR, through_month=12).region
-    except RegionExistsError:  # the other scale is there: use it
-        return Region.objects.get(code=CODES["city"]), 0.0
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    return region, time.perf_counter() - started
+    return dataset("BENCH_GOALS_SCALE")
 
 
 def _user(username: str, role: str, region, *, department=None, unit=None):
@@ -157,12 +127,12 @@ def _bench_save(region):
             totals.append(done - started)
     errors = sorted({f.rule for f in findings if f.severity == "error"})
     yield "goals.check_40.findings", f"{len(findings)} (errors: {', '.join(errors) or 'none'})", "findings"
-    yield "goals.check_40.p50", _ms(_percentile(checks, 0.5)), "ms"
-    yield "goals.check_40.p95", _ms(_percentile(checks, 0.95)), "ms"
-    yield "goals.save_40.p50", _ms(_percentile(saves, 0.5)), "ms"
-    yield "goals.save_40.p95", _ms(_percentile(saves, 0.95)), "ms"
-    yield "goals.check_and_save_40.p50", _ms(_percentile(totals, 0.5)), "ms"
-    yield "goals.check_and_save_40.p95", _ms(_percentile(totals, 0.95)), "ms"
+    yield "goals.check_40.p50", ms(percentile(checks, 0.5)), "ms"
+    yield "goals.check_40.p95", ms(percentile(checks, 0.95)), "ms"
+    yield "goals.save_40.p50", ms(percentile(saves, 0.5)), "ms"
+    yield "goals.save_40.p95", ms(percentile(saves, 0.95)), "ms"
+    yield "goals.check_and_save_40.p50", ms(percentile(totals, 0.5)), "ms"
+    yield "goals.check_and_save_40.p95", ms(percentile(totals, 0.95)), "ms"
 
     # floor: the same rows written by hand
     columns = ["sheet_id", "position", "level1", "level2", "name", "comparator", "target_value", "unit", "weight",
@@ -184,10 +154,10 @@ def _bench_save(region):
             cursor.execute(sql, flat)
         if i >= 2:
             floors.append(time.perf_counter() - started)
-    floor = _percentile(floors, 0.5)
-    yield "goals.save_40.floor_raw_insert_p50", _ms(floor), "ms"
-    yield "goals.save_40.p50_vs_floor", round(_percentile(saves, 0.5) / floor, 1), "x"
-    yield "goals.check_and_save_40.p95_vs_floor", round(_percentile(totals, 0.95) / floor, 1), "x"
+    floor = percentile(floors, 0.5)
+    yield "goals.save_40.floor_raw_insert_p50", ms(floor), "ms"
+    yield "goals.save_40.p50_vs_floor", round(percentile(saves, 0.5) / floor, 1), "x"
+    yield "goals.check_and_save_40.p95_vs_floor", round(percentile(totals, 0.95) / floor, 1), "x"
 
 
 # ---- (b) suggestions -------------------------------------------------------------------------------------------------
@@ -229,11 +199,11 @@ def _bench_suggestions(region):
     yield "goals.suggest.subjects", len(subjects), "subjects"
     yield "goals.suggest.mean_suggestions", round(statistics.mean(counts), 1), "per subject"
     yield "goals.suggest.with_usage_reason", round(reasons / max(1, sum(counts)) * 100, 1), "% of suggestions"
-    yield "goals.suggest.p50", _ms(_percentile(times, 0.5)), "ms"
-    yield "goals.suggest.p95", _ms(_percentile(times, 0.95)), "ms"
-    yield "goals.suggest.floor_plain_search_p50", _ms(_percentile(floors, 0.5)), "ms"
-    yield "goals.suggest.floor_plain_search_p95", _ms(_percentile(floors, 0.95)), "ms"
-    yield "goals.suggest.p50_vs_floor", round(_percentile(times, 0.5) / _percentile(floors, 0.5), 1), "x"
+    yield "goals.suggest.p50", ms(percentile(times, 0.5)), "ms"
+    yield "goals.suggest.p95", ms(percentile(times, 0.95)), "ms"
+    yield "goals.suggest.floor_plain_search_p50", ms(percentile(floors, 0.5)), "ms"
+    yield "goals.suggest.floor_plain_search_p95", ms(percentile(floors, 0.95)), "ms"
+    yield "goals.suggest.p50_vs_floor", round(percentile(times, 0.5) / percentile(floors, 0.5), 1), "x"
 
 
 # ---- (c) coverage ----------------------------------------------------------------------------------------------------
@@ -305,8 +275,8 @@ def _bench_coverage(region):
     yield "goals.coverage.departments", f"{figures.departments_covered}/{figures.departments_total}", "covered"
     yield "goals.coverage.units", f"{figures.units_covered}/{figures.units_total}", "covered"
     yield "goals.coverage.overdue_reviews", figures.overdue_reviews, "sheets"
-    yield "goals.coverage.p50", _ms(statistics.median(times)), "ms"
-    yield "goals.coverage.floor_raw_sql_p50", _ms(statistics.median(floors)), "ms"
+    yield "goals.coverage.p50", ms(statistics.median(times)), "ms"
+    yield "goals.coverage.floor_raw_sql_p50", ms(statistics.median(floors)), "ms"
     ratio = statistics.median(times) / statistics.median(floors)
     yield "goals.coverage.vs_floor", round(ratio, 2), "x (issue: ≤ 3)"
 
