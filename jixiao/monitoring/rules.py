@@ -253,13 +253,26 @@ class IndicatorResult:
         return None
 
     @property
+    def goal_share(self) -> tuple[int, int] | None:
+        """`goal_progress` as an integer ratio (numerator, denominator > 0), exact: from the integer ratios of the
+        two decimals (the target is positive here), capped to [0, 1]."""
+        if self.mode != Mode.PROGRESS:
+            return None
+        cn, cd = self.row.current.as_integer_ratio()
+        tn, td = self.row.target.as_integer_ratio()
+        num, den = cn * td, cd * tn
+        if num <= 0:
+            return 0, 1
+        if num >= den:
+            return 1, 1
+        return num, den
+
+    @property
     def goal_progress(self) -> Fraction | None:
         """Share of the annual target reached (capped at 1), for the dual-monitoring gap; None when the indicator
         does not accumulate over the year (rates, ceilings, qualitative) or has no value."""
-        if self.mode != Mode.PROGRESS:
-            return None
-        share = Fraction(self.row.current) / Fraction(self.row.target)
-        return min(max(share, Fraction(0)), Fraction(1))
+        share = self.goal_share
+        return None if share is None else Fraction(*share)
 
     @property
     def needs_explanation(self) -> bool:
@@ -334,13 +347,21 @@ class GapResult:
 def goal_progress(results: Sequence[IndicatorResult]) -> Fraction | None:
     """Weighted share of the annual targets reached, over the indicators that accumulate (all weights given, else
     equal weights); None when no indicator accumulates."""
-    parts = [(r.goal_progress, r.row.weight) for r in results if r.goal_progress is not None]
+    parts = [(share, r.row.weight) for r in results if (share := r.goal_share) is not None]
     if not parts:
         return None
+    # Exact sums of ratios in plain integers (a handful of rows per subject), one Fraction at the end.
     if all(w is not None and w > 0 for _, w in parts):
-        total = sum(Fraction(w) for _, w in parts)
-        return sum(p * Fraction(w) for p, w in parts) / total
-    return sum(p for p, _ in parts) / len(parts)
+        num, den, wnum, wden = 0, 1, 0, 1
+        for (n, d), w in parts:
+            wn, wd = w.as_integer_ratio()
+            num, den = num * d * wd + n * wn * den, den * d * wd
+            wnum, wden = wnum * wd + wn * wden, wden * wd
+        return Fraction(num * wden, den * wnum)
+    num, den = 0, 1
+    for (n, d), _ in parts:
+        num, den = num * d + n * den, den * d
+    return Fraction(num, den * len(parts))
 
 
 def gap_check(progress: Fraction | None, execution: ExecutionResult, params: MonitoringParams) -> GapResult | None:

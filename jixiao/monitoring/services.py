@@ -303,12 +303,26 @@ class ComputeResult:
     reports: int = 0
     rows: int = 0
     needs_disposition: int = 0
+    changed_reports: int = 0  # whose stored figures changed (and were written)
+    changed_rows: int = 0
+
+
+REPORT_FIGURES = ["time_progress", "execution_rate", "execution_colour", "goal_colour", "colour", "gap",
+                  "gap_exceeded", "floor_breached", "impossible", "needs_disposition", "behind_amount", "rows_total",
+                  "rows_green", "rows_yellow", "rows_red"]
+
+
+def _stored(value):
+    """A stored figure as the computed one compares to it (Money as fen)."""
+    return value.fen if isinstance(value, Money) else value
 
 
 def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = None, *,
                     params: MonitoringParams | None = None, write: bool = True) -> ComputeResult:
     """Compute every warning of the round's reports (or of `report_ids`) with the pure rules and store the figures
-    and colours on the reports and rows. Reads plain values in two queries per chunk and writes in bulk."""
+    and colours on the reports and rows. Reads plain values (with the stored figures) in two queries per chunk and
+    writes, in bulk, only the reports and rows whose figures changed: a recomputation of an unchanged round writes
+    nothing. A report's `computed_at` is when its figures last changed; the round's, when it was last computed."""
     params = params or round_params(rnd)
     tp = round_time_progress(rnd, params)
     tp_pct = tp.pct
@@ -318,45 +332,50 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
     if report_ids is not None:
         base = base.filter(pk__in=list(report_ids))
     ids = list(base.order_by("pk").values_list("pk", flat=True))
+    green, yellow, red = Colour.GREEN, Colour.YELLOW, Colour.RED
     for start in range(0, len(ids), CHUNK * 5):
         chunk = ids[start:start + CHUNK * 5]
         lo, hi = chunk[0], chunk[-1]
         reports = list(MonitoringReport.objects.filter(round=rnd, pk__gte=lo, pk__lte=hi).order_by("pk")
-                       .values_list("pk", "budget_amount", "spent_to_date", "recorded_spent"))
+                       .values_list("pk", "budget_amount", "spent_to_date", "recorded_spent", *REPORT_FIGURES))
         rows_by_report: dict[int, list] = defaultdict(list)
         for row in (MonitoringIndicator.objects.filter(report__round=rnd, report_id__gte=lo, report_id__lte=hi)
                     .order_by("report_id", "position", "id")
                     .values_list("report_id", "pk", "comparator", "target_number", "unit", "current_number",
-                                 "achievement", "weight", "likelihood")):
+                                 "achievement", "weight", "likelihood", "colour", "ratio")):
             rows_by_report[row[0]].append(row)
         report_updates, row_updates = [], []
         wanted = set(chunk)
-        for pk, budget, spent, recorded in reports:
+        for pk, budget, spent, recorded, *stored in reports:
             if pk not in wanted:
                 continue
             spent = spent if spent is not None else recorded
             raw = rows_by_report.get(pk, [])
             inputs = [rules.IndicatorInput(comparator=c, target=_dec(t), unit=u, current=_dec(cur), achievement=a,
-                                           weight=_dec(w), likelihood=lk) for _, _, c, t, u, cur, a, w, lk in raw]
+                                           weight=_dec(w), likelihood=lk)
+                      for _, _, c, t, u, cur, a, w, lk, _, _ in raw]
             res = rules.subject_warning(budget=budget, spent=spent, rows=inputs, tp=tp, period_end=rnd.period_end,
                                         params=params)
-            for (_, row_pk, *_rest), ir in zip(raw, res.indicators, strict=True):
-                row_updates.append((row_pk, ir.colour or "", ir.ratio_pct))
-            row_colours = [ir.colour for ir in res.indicators]
-            report_updates.append((
-                pk, tp_pct, res.execution.rate_pct, res.execution.colour, res.goal_colour or "", res.colour,
-                res.gap.gap if res.gap else None, bool(res.gap and res.gap.exceeded),
-                bool(res.floor and res.floor.breached), res.impossible, res.needs_disposition,
-                rules.behind_schedule(budget, spent, tp).fen, now, len(row_colours),
-                row_colours.count(Colour.GREEN), row_colours.count(Colour.YELLOW), row_colours.count(Colour.RED)))
+            row_colours = []
+            for (_, row_pk, *_rest, old_colour, old_ratio), ir in zip(raw, res.indicators, strict=True):
+                colour, ratio = ir.colour or "", ir.ratio_pct
+                row_colours.append(colour)
+                result.rows += 1
+                if colour != old_colour or ratio != _dec(old_ratio):
+                    row_updates.append((row_pk, colour, ratio))
+            figures = (tp_pct, res.execution.rate_pct, res.execution.colour, res.goal_colour or "", res.colour,
+                       res.gap.gap if res.gap else None, bool(res.gap and res.gap.exceeded),
+                       bool(res.floor and res.floor.breached), res.impossible, res.needs_disposition,
+                       rules.behind_schedule(budget, spent, tp).fen, len(row_colours), row_colours.count(green),
+                       row_colours.count(yellow), row_colours.count(red))
+            result.reports += 1
             result.needs_disposition += res.needs_disposition
-        result.reports += len(report_updates)
-        result.rows += len(row_updates)
+            if any(new != _stored(old) for new, old in zip(figures, stored, strict=True)):
+                report_updates.append((pk, *figures, now))
+        result.changed_reports += len(report_updates)
+        result.changed_rows += len(row_updates)
         if write:
-            _bulk_set(MonitoringReport, ["time_progress", "execution_rate", "execution_colour", "goal_colour", "colour",
-                                         "gap", "gap_exceeded", "floor_breached", "impossible", "needs_disposition",
-                                         "behind_amount", "computed_at", "rows_total", "rows_green",
-                                         "rows_yellow", "rows_red"], report_updates)
+            _bulk_set(MonitoringReport, [*REPORT_FIGURES, "computed_at"], report_updates)
             _bulk_set(MonitoringIndicator, ["colour", "ratio"], row_updates)
     if write:
         round_summarize(rnd)

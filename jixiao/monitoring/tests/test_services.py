@@ -287,3 +287,16 @@ def test_sweep_command(cast, a1):
     assert "已暂停 1 个" in out.getvalue()
     a1.refresh_from_db()
     assert a1.payment_blocked and a1.execution_status == "suspended"
+
+
+def test_recompute_writes_only_what_changed(cast, a1):
+    rnd = open_round(cast)
+    first = services.compute_reports(rnd)
+    assert first.changed_reports == first.reports == 1 and first.changed_rows == 0  # nothing filled in: no colours
+    again = services.compute_reports(rnd)
+    assert (again.reports, again.changed_reports, again.changed_rows) == (1, 0, 0)
+    report = MonitoringReport.objects.get(round=rnd, subject=a1)
+    fill(cast, report, {"0": {"current_value": "300"}})  # saving recomputes this report: red row
+    report.refresh_from_db()
+    assert report.goal_colour == "red" and report.rows_red == 1
+    assert services.compute_reports(rnd).changed_reports == 0
