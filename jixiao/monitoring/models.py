@@ -65,6 +65,8 @@ class MonitoringReport(OrgScoped, WorkflowDocument):
     goal_sheet = models.ForeignKey("goals.GoalSheet", on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     goal_revision = models.PositiveIntegerField("绩效目标版本", default=1)
+    budget_kind = models.CharField("预算类别", max_length=20, blank=True,
+                                   help_text="生成任务时从项目库复制，供按四本预算统计")
     budget_amount = MoneyField("预算数(元)", default=0, help_text="调整后预算数，生成任务或重新计算时从项目库读取")
     recorded_spent = MoneyField("执行记录累计数(元)", default=0, help_text="一体化系统月度执行记录截至数据月份的累计")
     spent_to_date = MoneyField("截至期末执行数(元)", null=True, blank=True, help_text="默认取执行记录累计，单位可更正")
@@ -109,6 +111,7 @@ class MonitoringReport(OrgScoped, WorkflowDocument):
             models.Index(fields=["round", "unit"]),
             models.Index(fields=["round", "state"]),
             models.Index(fields=["round", "colour"]),
+            models.Index(fields=["round", "budget_kind"]),
             models.Index(fields=["round", "needs_disposition"]),
             models.Index(fields=["subject"]),
         ]

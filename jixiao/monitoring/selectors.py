@@ -85,7 +85,7 @@ def report_list(actor: Actor, rnd: MonitoringRound | None, filters: dict | None 
     if f.get("colour"):
         qs = qs.filter(colour=NO_COLOUR if f["colour"] == "none" else f["colour"])
     if f.get("budget_kind"):
-        qs = qs.filter(subject__budget_kind=f["budget_kind"])
+        qs = qs.filter(budget_kind=f["budget_kind"])
     for key in ("needs_disposition", "is_key", "impossible"):
         if f.get(key):
             qs = qs.filter(**{key: True})
@@ -222,7 +222,7 @@ def dashboard(actor: Actor, rnd: MonitoringRound, *, department=None) -> Dashboa
     reports = scope(actor, Action.AGGREGATE, MonitoringReport.objects.filter(round=rnd))
     if department:
         reports = reports.filter(department=department)
-    grouped = (reports.values("department_id", "subject__budget_kind", "colour").order_by()
+    grouped = (reports.values("department_id", "budget_kind", "colour").order_by()
                .annotate(n=Count("pk"), reported=Count("pk", filter=Q(state__in=sorted(DONE_STATES))),
                          disp=Count("pk", filter=Q(needs_disposition=True)), key=Count("pk", filter=Q(is_key=True)),
                          budget=Sum("budget_amount"), spent=Sum("spent_to_date"), behind=Sum("behind_amount"),
@@ -235,8 +235,7 @@ def dashboard(actor: Actor, rnd: MonitoringRound, *, department=None) -> Dashboa
     key_monitored = 0
     for g in grouped:
         for row in (by_department.setdefault(g["department_id"], DashboardRow(key=g["department_id"], label="")),
-                    by_budget.setdefault(g["subject__budget_kind"], DashboardRow(key=g["subject__budget_kind"],
-                                                                                 label="")), totals):
+                    by_budget.setdefault(g["budget_kind"], DashboardRow(key=g["budget_kind"], label="")), totals):
             row.colours.add(g["colour"], g["n"])
             row.reported += g["reported"]
             row.needs_disposition += g["disp"]

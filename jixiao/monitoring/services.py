@@ -193,7 +193,7 @@ def round_generate(rnd: MonitoringRound, progress: Callable[[int, int], None] | 
     params = round_params(rnd)
     existing = set(MonitoringReport.objects.filter(round=rnd).values_list("subject_id", flat=True))
     subject_rows = list(round_subjects(rnd, params).order_by("pk").values_list(
-        "pk", "region_id", "department_id", "unit_id", "annual_amount", "adjusted_amount"))
+        "pk", "region_id", "department_id", "unit_id", "annual_amount", "adjusted_amount", "budget_kind"))
     todo = [s for s in subject_rows if s[0] not in existing]
     created, total = 0, len(todo)
     year = rnd.fiscal_year.year
@@ -206,7 +206,7 @@ def round_generate(rnd: MonitoringRound, progress: Callable[[int, int], None] | 
         spent = dict(ExecutionRecord.objects.filter(subject_id__in=ids, year=year, month__lte=rnd.data_months)
                      .values("subject_id").annotate(total=Sum("amount")).values_list("subject_id", "total"))
         reports = []
-        for sid, region_id, dept_id, unit_id, annual, adjusted in chunk:
+        for sid, region_id, dept_id, unit_id, annual, adjusted, budget_kind in chunk:
             sheet = sheets.get(sid)
             budget = adjusted if adjusted is not None else annual
             recorded = _as_money(spent.get(sid))
@@ -215,7 +215,7 @@ def round_generate(rnd: MonitoringRound, progress: Callable[[int, int], None] | 
             reports.append(MonitoringReport(
                 round=rnd, subject_id=sid, region_id=region_id, department_id=dept_id, unit_id=unit_id,
                 goal_sheet_id=sheet[0] if sheet else None, goal_revision=sheet[1] if sheet else 1,
-                budget_amount=budget, recorded_spent=recorded, spent_to_date=recorded,
+                budget_kind=budget_kind, budget_amount=budget, recorded_spent=recorded, spent_to_date=recorded,
                 annual_goal=sheet[2] if sheet else "", duties=sheet[3] if sheet else "", main_tasks=tasks,
                 state=ReportState.DRAFT))
         with transaction.atomic():

@@ -126,7 +126,7 @@ def dashboard(request):
         "dept_rows": dept_rows, "regions": [] if department else selectors.region_summary(actor, rnd),
         "disposition_states": [(s, label, board.dispositions.get(s, 0))
                                                        for s, label in DispositionState.choices],
-        "can_approve": can(actor, Action.APPROVE, rnd),
+        "can_approve": can(actor, Action.APPROVE, rnd), "list_url": reverse("monitoring:report_list"),
         "can_export": actor.may(Action.EXPORT),
     })
 
