@@ -339,7 +339,8 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
         reports = list(MonitoringReport.objects.filter(round=rnd, pk__gte=lo, pk__lte=hi).order_by("pk")
                        .values_list("pk", "budget_amount", "spent_to_date", "recorded_spent", *REPORT_FIGURES))
         rows_by_report: dict[int, list] = defaultdict(list)
-        for row in (MonitoringIndicator.objects.filter(report__round=rnd, report_id__gte=lo, report_id__lte=hi)
+        # by the report id range alone (an index range scan); rows of other rounds' reports in the range are skipped
+        for row in (MonitoringIndicator.objects.filter(report_id__gte=lo, report_id__lte=hi)
                     .order_by("report_id", "position", "id")
                     .values_list("report_id", "pk", "comparator", "target_number", "unit", "current_number",
                                  "achievement", "weight", "likelihood", "colour", "ratio")):
