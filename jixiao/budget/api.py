@@ -21,7 +21,7 @@ from jixiao.budget.forms import SubjectEditForm, SubjectFilterForm, SubjectForm,
 from jixiao.budget.imports import EXECUTION_JOB, SUBJECT_JOB, import_start
 from jixiao.budget.models import PerformanceSubject
 from jixiao.core import workflow
-from jixiao.core.api import api_actor
+from jixiao.core.api import api_actor, no_float
 from jixiao.core.models import Job
 from jixiao.core.permissions import Action
 from jixiao.core.workflow import ConcurrentEditError
@@ -165,16 +165,6 @@ class SubjectQuery(Schema):
     page_size: int = Field(50, ge=1, le=500)
 
 
-def _amount(value):
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("金额应为字符串，如 \"1234.56\"")
-    if isinstance(value, int):
-        return str(value)
-    raise ValueError("金额应以元为单位的字符串传递（如 \"1234.56\"），不接受浮点数")
-
-
 class SubjectFields(Schema):
     fiscal_year: int | None = Field(None, description="预算年度，如 2026")
     code: str | None = None
@@ -207,7 +197,7 @@ class SubjectFields(Schema):
     @field_validator("annual_amount", "total_amount", "adjusted_amount", "government_investment", mode="before")
     @classmethod
     def _no_floats(cls, value):
-        return _amount(value)
+        return no_float(value)
 
 
 class SubjectIn(SubjectFields):

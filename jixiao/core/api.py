@@ -121,3 +121,15 @@ def _translate(err: dict) -> str:
         return msg
     text = str(err.get("msg", "数据有误"))
     return text.removeprefix("Value error, ")
+
+
+def no_float(value, example: str = "1234.56"):
+    """A pydantic `mode="before"` check for decimal fields: strings pass, ints become strings, floats (and booleans)
+    are refused with a Chinese message giving `example` as the expected form (amounts and scores stay exact)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"应为十进制字符串，如 \"{example}\"")
+    if isinstance(value, int):
+        return str(value)
+    raise ValueError(f"数值应以十进制字符串传递（如 \"{example}\"），不接受浮点数")

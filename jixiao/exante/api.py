@@ -15,7 +15,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field, field_validator
 
 from jixiao.budget import selectors as budget_selectors
-from jixiao.core.api import api_actor
+from jixiao.core.api import api_actor, no_float
 from jixiao.core.money import Money, MoneyParseError
 from jixiao.core.permissions import Action
 from jixiao.core.workflow import ConcurrentEditError
@@ -32,13 +32,7 @@ def _m(value: Money | None) -> str | None:
 
 
 def _no_float(value):
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("应为十进制字符串，如 \"1234.56\"")
-    if isinstance(value, int):
-        return str(value)
-    raise ValueError("应以十进制字符串传递（如 \"1234.56\"），不接受浮点数")
+    return no_float(value, "1234.56")
 
 
 # ---- schemas ---------------------------------------------------------------------------------------------------------

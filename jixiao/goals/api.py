@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 
 from jixiao.budget.models import PerformanceSubject
 from jixiao.core import audit, workflow
-from jixiao.core.api import api_actor
+from jixiao.core.api import api_actor, no_float
 from jixiao.core.permissions import Action, get_for
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.goals import rules, selectors, services
@@ -32,13 +32,7 @@ router = Router()
 
 
 def _no_float(value):
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("应为数字字符串，如 \"20\"")
-    if isinstance(value, int):
-        return str(value)
-    raise ValueError("数值应以字符串传递（如 \"12.5\"），不接受浮点数")
+    return no_float(value, "12.5")
 
 
 def _money(value):

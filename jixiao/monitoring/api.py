@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
-from jixiao.core.api import api_actor
+from jixiao.core.api import api_actor, no_float
 from jixiao.core.permissions import Action, can
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.monitoring import selectors, services, tasks
@@ -29,13 +29,7 @@ router = Router()
 
 
 def _no_float(value):
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("应为金额字符串，如 \"12000.00\"")
-    if isinstance(value, int):
-        return str(value)
-    raise ValueError("金额应以字符串传递（如 \"12000.50\"），不接受浮点数")
+    return no_float(value, "12000.50")
 
 
 def _m(value):
