@@ -18,12 +18,14 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
+from jixiao.budget import selectors as budget_selectors
 from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.monitoring import selectors, services, tasks
 from jixiao.monitoring.choices import Achievement, DeviationCause, Likelihood
+from jixiao.monitoring.models import MonitoringDisposition
 from jixiao.monitoring.workflows import (
     DISPOSITION_WORKFLOW,
     DONE_STATES,
@@ -87,7 +89,8 @@ def _department_from(request, actor):
     pk = _int(raw)
     if pk is None:
         raise Http404("主管部门参数无效")
-    dept = Department.objects.filter(pk=pk).first()
+    # Only a department whose subjects the actor sees: its name goes into titles and file names.
+    dept = budget_selectors.filter_departments(actor).filter(pk=pk).first()
     if dept is None:
         raise Http404("主管部门不存在")
     return dept
@@ -136,7 +139,6 @@ def dashboard(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def round_list(request):
-    from jixiao.budget import selectors as budget_selectors
     from jixiao.organisations.models import Region
 
     actor = actor_for(request.user)
@@ -288,11 +290,11 @@ def report_detail(request, pk):
     report = selectors.report_get(actor, pk)
     rows = selectors.report_rows(report)
     explanation = services.report_explanation(report)
-    transitions = [t for t in workflow.available_transitions(actor, report)]
+    transitions = workflow.available_transitions(actor, report)
     roles = dict(Role.choices)
     steps = [{"step": st, "from": REPORT_WORKFLOW.label(st.from_state), "to": REPORT_WORKFLOW.label(st.to_state),
               "role": roles.get(st.actor_role, st.actor_role)} for st in workflow.steps_for(report)]
-    disposition = getattr(report, "disposition", None) if hasattr(report, "disposition") else None
+    disposition = MonitoringDisposition.objects.filter(report=report).first()
     problems = services.report_problems(report) if can(actor, Action.EDIT, report) else {}
     return render(request, "monitoring/report_detail.html", {
         "report": report, "subject": report.subject, "rnd": report.round, "rows": _row_view(rows, explanation),
@@ -377,26 +379,32 @@ def report_edit(request, pk):
         "post": request.POST if request.method == "POST" else None})
 
 
-@login_required
-@require_POST
-def report_transition(request, pk):
+def _transition(request, *, doc, names, service, flow, what: str, detail: str):
+    """POST of a workflow button on a report or a disposition: run it and say what happened, back to the detail."""
     actor = actor_for(request.user)
-    report = selectors.report_get(actor, pk)
     name = request.POST.get("transition", "")
-    if name not in REPORT_TRANSITIONS:
+    if name not in names:
         messages.error(request, "操作未执行：未知操作")
-        return redirect("monitoring:report_detail", pk=report.pk)
+        return redirect(detail, pk=doc.pk)
     try:
-        services.report_transition(actor=actor, report=report, name=name,
-                                   comment=request.POST.get("comment", "")[:2000],
-                                   expected_lock_version=_int(request.POST.get("lock_version")))
+        service(actor=actor, name=name, comment=request.POST.get("comment", "")[:2000],
+                expected_lock_version=_int(request.POST.get("lock_version")))
     except ConcurrentEditError:
-        messages.error(request, "操作未执行：该监控表已被他人修改或已流转，请查看最新状态后再操作。")
+        messages.error(request, f"操作未执行：该{what}已被他人修改或已流转，请查看最新状态后再操作。")
     except ValidationError as exc:
         messages.error(request, "操作未执行：" + "；".join(_errors(exc)))
     else:
-        messages.success(request, f"已{REPORT_WORKFLOW.get(name).label}，当前状态：{report.get_state_display()}")
-    return redirect("monitoring:report_detail", pk=report.pk)
+        messages.success(request, f"已{flow.get(name).label}，当前状态：{doc.get_state_display()}")
+    return redirect(detail, pk=doc.pk)
+
+
+@login_required
+@require_POST
+def report_transition(request, pk):
+    report = selectors.report_get(actor_for(request.user), pk)
+    return _transition(request, doc=report, names=REPORT_TRANSITIONS, flow=REPORT_WORKFLOW, what="监控表",
+                       detail="monitoring:report_detail",
+                       service=lambda **kw: services.report_transition(report=report, **kw))
 
 
 @login_required
@@ -531,23 +539,10 @@ def disposition_detail(request, pk):
 @login_required
 @require_POST
 def disposition_transition(request, pk):
-    actor = actor_for(request.user)
-    d = selectors.disposition_get(actor, pk)
-    name = request.POST.get("transition", "")
-    if name not in DISPOSITION_TRANSITIONS:
-        messages.error(request, "操作未执行：未知操作")
-        return redirect("monitoring:disposition_detail", pk=d.pk)
-    try:
-        services.disposition_transition(actor=actor, disposition=d, name=name,
-                                        comment=request.POST.get("comment", "")[:2000],
-                                        expected_lock_version=_int(request.POST.get("lock_version")))
-    except ConcurrentEditError:
-        messages.error(request, "操作未执行：该处置已被他人修改或已流转，请查看最新状态后再操作。")
-    except ValidationError as exc:
-        messages.error(request, "操作未执行：" + "；".join(_errors(exc)))
-    else:
-        messages.success(request, f"已{DISPOSITION_WORKFLOW.get(name).label}，当前状态：{d.get_state_display()}")
-    return redirect("monitoring:disposition_detail", pk=d.pk)
+    d = selectors.disposition_get(actor_for(request.user), pk)
+    return _transition(request, doc=d, names=DISPOSITION_TRANSITIONS, flow=DISPOSITION_WORKFLOW, what="处置",
+                       detail="monitoring:disposition_detail",
+                       service=lambda **kw: services.disposition_transition(disposition=d, **kw))
 
 
 # ---- year-end sweep --------------------------------------------------------------------------------------------------

@@ -99,6 +99,17 @@ def test_dashboard_is_scoped_to_the_department(client, cast, rnd):
     assert "通辽市教育局" in html and "通辽市卫生健康委员会" not in html
 
 
+def test_a_department_outside_reach_is_not_named(client, cast, rnd):
+    """A department filter the user cannot see answers 404: its name would go into the title and the Word file."""
+    login(client, cast, "clerk_a")
+    for name in ("monitoring:dashboard", "monitoring:sweep"):
+        page = client.get(reverse(name), {"round": rnd.pk, "department": cast.dept_b.pk})
+        assert page.status_code in (403, 404) and "通辽市卫生健康委员会" not in page.content.decode()
+    login(client, cast, "finance_admin")
+    doc = client.get(reverse("monitoring:round_document", args=[rnd.pk]), {"department": cast.dept_b.pk})
+    assert doc.status_code == 200
+
+
 @pytest.mark.parametrize("query", [{"round": "x"}, {"round": "999999"}, {"department": "abc"}])
 def test_bad_query_strings_are_refused_plainly(client, cast, rnd, query):
     login(client, cast, "finance_admin")
