@@ -40,16 +40,15 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict:
     return data
 
 
-def record(*, actor, action: str, obj: models.Model | None = None, before: dict | None = None,
+def _event(*, actor, action: str, obj: models.Model | None = None, before: dict | None = None,
            after: dict | None = None, comment: str = "", region_id: int | None = None,
            object_repr: str | None = None) -> AuditEvent:
-    """Write one audit row. `actor` may be a user, an Actor or None (system)."""
     user = getattr(actor, "user", actor)
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
     if region_id is None and obj is not None:
         region_id = getattr(obj, "region_id", None)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=user,
         actor_name=(getattr(user, "full_name", "") or getattr(user, "username", "")) if user else "系统",
         action=action,
@@ -61,6 +60,24 @@ def record(*, actor, action: str, obj: models.Model | None = None, before: dict 
         after=after,
         comment=comment,
     )
+
+
+def record(*, actor, action: str, obj: models.Model | None = None, before: dict | None = None,
+           after: dict | None = None, comment: str = "", region_id: int | None = None,
+           object_repr: str | None = None) -> AuditEvent:
+    """Write one audit row. `actor` may be a user, an Actor or None (system)."""
+    event = _event(actor=actor, action=action, obj=obj, before=before, after=after, comment=comment,
+                   region_id=region_id, object_repr=object_repr)
+    event.save()
+    return event
+
+
+def record_many(*, actor, action: str, entries, batch_size: int = 500) -> int:
+    """Write the audit rows of a batch in bulk: `entries` yields dicts of record()'s keywords other than `actor` and
+    `action` (obj, before, after, comment, ...). Returns how many were written."""
+    events = [_event(actor=actor, action=action, **entry) for entry in entries]
+    AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+    return len(events)
 
 
 def history_for(obj: models.Model):

@@ -626,17 +626,17 @@ def open_dispositions(rnd: MonitoringRound, *, report_ids: Iterable[int] | None 
         qs = qs.filter(pk__in=list(report_ids))
     due = add_working_days(today, params.disposition_working_days)
     new = []
-    reports = list(qs.select_related("round"))
+    reports = list(qs.select_related("round", "subject").prefetch_related("indicators"))
     for report in reports:
         res = report_explanation(report, params)
-        new.append(MonitoringDisposition(report=report, subject_id=report.subject_id, region_id=report.region_id,
+        new.append(MonitoringDisposition(report=report, subject=report.subject, region_id=report.region_id,
                                          department_id=report.department_id, unit_id=report.unit_id,
                                          reasons=res.reasons(), opened_on=today, due=due,
                                          state=DispositionState.OPEN))
     MonitoringDisposition.objects.bulk_create(new, batch_size=500)
-    for d in new:
-        audit.record(actor=None, action="create", obj=d, after={"reasons": d.reasons, "due": str(due)},
-                     comment="监控预警，待选定处置方式")
+    audit.record_many(actor=None, action="create", entries=(
+        {"obj": d, "after": {"reasons": d.reasons, "due": str(due)}, "comment": "监控预警，待选定处置方式"}
+        for d in new))
     return len(new)
 
 
@@ -650,9 +650,12 @@ def disposition_sweep(*, today: datetime.date | None = None) -> int:
     count = 0
     overdue = (MonitoringDisposition.objects.filter(state=DispositionState.OPEN, due__lt=today)
                .select_related("report__round"))
+    params_by_round: dict[int, MonitoringParams] = {}
     for d in overdue:
-        params = round_params(d.report.round)
-        if not params.disposition_timeout_suspends:
+        rnd = d.report.round
+        if rnd.pk not in params_by_round:
+            params_by_round[rnd.pk] = round_params(rnd)
+        if not params_by_round[rnd.pk].disposition_timeout_suspends:
             continue
         with transaction.atomic():
             changed = MonitoringDisposition.objects.filter(pk=d.pk, state=DispositionState.OPEN).update(

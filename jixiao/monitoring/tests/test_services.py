@@ -216,6 +216,27 @@ def test_suspend_and_cancel_block_payments(cast, a1):
     assert "已取消" in a1.payment_block_reason
 
 
+def test_opening_dispositions_takes_the_same_queries_for_one_report_or_many(cast, a1):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    in_budget(cast, cast.subjects["b1"])
+    report = submitted(cast, a1, RED)
+    rnd = report.round
+    other = MonitoringReport.objects.filter(round=rnd).exclude(pk=report.pk).first()
+    assert other is not None
+    MonitoringReport.objects.filter(pk=other.pk).update(state=report.state, needs_disposition=True)
+    counts = []
+    for ids in ([report.pk], [report.pk, other.pk]):
+        MonitoringDisposition.objects.filter(report__round=rnd).delete()
+        with CaptureQueriesContext(connection) as ctx:
+            assert services.open_dispositions(rnd, report_ids=ids) == len(ids)
+        counts.append(len(ctx))
+    assert counts[0] == counts[1]
+    d = MonitoringDisposition.objects.get(report=other)
+    assert d.due and d.state == "open" and d.subject_id == other.subject_id
+
+
 def test_overdue_disposition_suspends_and_a_decision_resumes(cast, a1):
     report = submitted(cast, a1, RED)
     d = MonitoringDisposition.objects.get(report=report)
