@@ -322,7 +322,8 @@ def round_dashboard(request, round_id: int, department: int | None = None):
 
     def row(r):
         return {"key": r.key, "label": r.label, "total": r.total, "green": r.colours.green,
-                "yellow": r.colours.yellow, "red": r.colours.red, "not_computed": r.colours.none,
+                "yellow": r.colours.yellow, "red": r.colours.red, "blue": r.colours.blue,
+                "not_computed": r.colours.none,
                 "reported": r.reported, "completion_pct": str(r.completion_pct),
                 "needs_disposition": r.needs_disposition, "budget": _m(r.budget), "spent": _m(r.spent),
                 "execution_pct": str(r.execution_pct), "behind": _m(r.behind)}
@@ -330,7 +331,8 @@ def round_dashboard(request, round_id: int, department: int | None = None):
     ic = board.indicator_colours
     return {"round": RoundOut.from_orm(rnd).dict(), "totals": row(board.totals),
             "by_budget": [row(r) for r in board.by_budget], "by_department": [row(r) for r in board.by_department],
-            "indicators": {"green": ic.green, "yellow": ic.yellow, "red": ic.red, "not_computed": ic.none},
+            "indicators": {"green": ic.green, "yellow": ic.yellow, "red": ic.red, "blue": ic.blue,
+                           "not_computed": ic.none},
             "dispositions": board.dispositions, "overdue_dispositions": board.overdue_dispositions,
             "key_monitored": board.key_monitored}
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from jixiao.core.money import Money
 from jixiao.core.permissions import Action, Actor, scope
 from jixiao.core.wordfile import heading, new_document, para, table, to_bytes
+from jixiao.goals.stats import share
 from jixiao.indicators.models import Level1
 from jixiao.monitoring import selectors, services
 from jixiao.monitoring.choices import DeviationCause, Likelihood
@@ -50,7 +51,7 @@ def _date(d) -> str:
 
 
 def _pct(part, whole) -> str:
-    return f"{selectors.pct(part, whole)}%"
+    return f"{share(part, whole)}%"
 
 
 def _rate(spent: Money, budget: Money) -> str:
@@ -238,7 +239,8 @@ def round_document(actor: Actor, rnd: MonitoringRound, *, department=None) -> by
               f"按项目的绩效目标预警（取其指标最差颜色），红色{g[Colour.RED]}个、黄色{g[Colour.YELLOW]}个、"
               f"绿色{g[Colour.GREEN]}个、蓝色{g[Colour.BLUE]}个。")
     para(doc, f"综合预算执行和绩效目标两方面，综合预警红色{t.colours.red}个、黄色{t.colours.yellow}个、绿色"
-              f"{t.colours.green}个项目，尚未计算{t.colours.none}个；绩效目标完成进度与预算执行进度偏差超过"
+              f"{t.colours.green}个" + (f"、蓝色（超进度）{t.colours.blue}个" if t.colours.blue else "")
+              + f"项目，尚未计算{t.colours.none}个；绩效目标完成进度与预算执行进度偏差超过"
               + (f"{params.dual_gap_pct_points}个百分点的{flags.gap}个；" if params.dual_gap_pct_points is not None
                  else "限值的（本地未启用）；")
               + f"有指标“完全不可能”完成的项目{flags.impossible}个。")

@@ -93,6 +93,7 @@ class MonitoringReport(OrgScoped, WorkflowDocument):
     needs_disposition = models.BooleanField("须处置", default=False)
     behind_amount = MoneyField("慢于序时进度金额(元)", default=0)
     rows_total = models.PositiveIntegerField("指标数", default=0)
+    rows_blue = models.PositiveIntegerField("蓝色（超进度）指标数", default=0)
     rows_green = models.PositiveIntegerField("绿色指标数", default=0)
     rows_yellow = models.PositiveIntegerField("黄色指标数", default=0)
     rows_red = models.PositiveIntegerField("红色指标数", default=0)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from jixiao.core.money import Money
 from jixiao.core.permissions import Action, Actor, get_for, scope
+from jixiao.goals.stats import share
 from jixiao.monitoring.models import (
     MonitoringDisposition,
     MonitoringIndicator,
@@ -35,12 +36,6 @@ def _money(value) -> Money:
     if value is None:
         return Money(0)
     return value if isinstance(value, Money) else Money(int(value))
-
-
-def pct(part: int, whole: int) -> Decimal:
-    if not whole:
-        return Decimal("0.00")
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 # --- rounds -------------------------------------------------------------------------------------------------------
@@ -151,32 +146,47 @@ def disposition_queue(actor: Actor) -> QuerySet:
 
 
 # --- the dashboard ------------------------------------------------------------------------------------------------
+ROW_COLOURS = ("blue", "green", "yellow", "red")
+
+
 @dataclass
 class ColourCounts:
+    """Counts by colour; `none` is not computed yet (no colour stored)."""
+
+    blue: int = 0
     green: int = 0
     yellow: int = 0
     red: int = 0
     none: int = 0
 
     def add(self, colour: str, n: int) -> None:
-        key = colour if colour in ("green", "yellow", "red") else "none"
+        key = colour if colour in ROW_COLOURS else "none"
         setattr(self, key, getattr(self, key) + n)
 
     @property
     def total(self) -> int:
-        return self.green + self.yellow + self.red + self.none
+        return self.blue + self.green + self.yellow + self.red + self.none
 
     @property
     def warned(self) -> int:
         return self.yellow + self.red
 
 
-@dataclass
-class DashboardRow:
-    """One line of a breakdown (a department, a budget kind): counts by colour, reporting and money."""
+def report_figures() -> dict:
+    """The aggregates of a GROUP BY over reports that the dashboard, the round's stored summary and the regions'
+    sums share (`Figures.add_group` reads them)."""
+    return {"n": Count("pk"), "reported": Count("pk", filter=Q(state__in=sorted(DONE_STATES))),
+            "disp": Count("pk", filter=Q(needs_disposition=True)), "budget": Sum("budget_amount"),
+            "spent": Sum("spent_to_date"), "behind": Sum("behind_amount")}
 
-    key: str | int
-    label: str
+
+SUMMARY_KEYS = ("total", *ROW_COLOURS, "none", "reported", "needs_disposition", "budget", "spent", "behind")
+
+
+@dataclass(kw_only=True)
+class Figures:
+    """Counts by colour, reporting and money of a set of reports (a department, a budget kind, a round, a region)."""
+
     colours: ColourCounts = field(default_factory=ColourCounts)
     reported: int = 0
     needs_disposition: int = 0
@@ -184,20 +194,53 @@ class DashboardRow:
     spent: Money = field(default_factory=lambda: Money(0))
     behind: Money = field(default_factory=lambda: Money(0))
 
+    def add_group(self, g: dict) -> None:
+        """Add one group of `report_figures()` (with its report `colour`)."""
+        self.colours.add(g["colour"], g["n"])
+        self.reported += g["reported"]
+        self.needs_disposition += g["disp"]
+        self.budget = self.budget + _money(g["budget"])
+        self.spent = self.spent + _money(g["spent"])
+        self.behind = self.behind + _money(g["behind"])
+
+    def add_summary(self, s: dict) -> None:
+        """Add a round's stored summary (`to_summary`)."""
+        for c in (*ROW_COLOURS, "none"):
+            setattr(self.colours, c, getattr(self.colours, c) + int(s.get(c, 0)))
+        self.reported += int(s.get("reported", 0))
+        self.needs_disposition += int(s.get("needs_disposition", 0))
+        self.budget = self.budget + Money(int(s.get("budget", 0)))
+        self.spent = self.spent + Money(int(s.get("spent", 0)))
+        self.behind = self.behind + Money(int(s.get("behind", 0)))
+
+    def to_summary(self) -> dict:
+        """Plain integers (money in fen) for the round's `summary`."""
+        return {"total": self.total, **{c: getattr(self.colours, c) for c in (*ROW_COLOURS, "none")},
+                "reported": self.reported, "needs_disposition": self.needs_disposition, "budget": self.budget.fen,
+                "spent": self.spent.fen, "behind": self.behind.fen}
+
     @property
     def total(self) -> int:
         return self.colours.total
 
     @property
     def completion_pct(self) -> Decimal:
-        return pct(self.reported, self.total)
+        return share(self.reported, self.total)
 
     @property
     def execution_pct(self) -> Decimal:
-        if not self.budget.fen:
+        ratio = self.spent.ratio(self.budget)
+        if ratio is None:
             return Decimal("0.00")
-        return (Decimal(self.spent.fen) * 100 / Decimal(self.budget.fen)).quantize(Decimal("0.01"),
-                                                                                  rounding=ROUND_HALF_UP)
+        return (ratio * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(kw_only=True)
+class DashboardRow(Figures):
+    """One line of a breakdown (a department, a budget kind)."""
+
+    key: str | int
+    label: str
 
 
 @dataclass
@@ -223,11 +266,8 @@ def dashboard(actor: Actor, rnd: MonitoringRound, *, department=None) -> Dashboa
     if department:
         reports = reports.filter(department=department)
     grouped = (reports.values("department_id", "budget_kind", "colour").order_by()
-               .annotate(n=Count("pk"), reported=Count("pk", filter=Q(state__in=sorted(DONE_STATES))),
-                         disp=Count("pk", filter=Q(needs_disposition=True)), key=Count("pk", filter=Q(is_key=True)),
-                         budget=Sum("budget_amount"), spent=Sum("spent_to_date"), behind=Sum("behind_amount"),
-                         rows=Sum("rows_total"), green=Sum("rows_green"), yellow=Sum("rows_yellow"),
-                         red=Sum("rows_red")))
+               .annotate(**report_figures(), key=Count("pk", filter=Q(is_key=True)), rows=Sum("rows_total"),
+                         **{f"rows_{c}": Sum(f"rows_{c}") for c in ROW_COLOURS}))
     by_department: dict = {}
     by_budget: dict = {}
     totals = DashboardRow(key="all", label="合计")
@@ -236,17 +276,13 @@ def dashboard(actor: Actor, rnd: MonitoringRound, *, department=None) -> Dashboa
     for g in grouped:
         for row in (by_department.setdefault(g["department_id"], DashboardRow(key=g["department_id"], label="")),
                     by_budget.setdefault(g["budget_kind"], DashboardRow(key=g["budget_kind"], label="")), totals):
-            row.colours.add(g["colour"], g["n"])
-            row.reported += g["reported"]
-            row.needs_disposition += g["disp"]
-            row.budget = row.budget + _money(g["budget"])
-            row.spent = row.spent + _money(g["spent"])
-            row.behind = row.behind + _money(g["behind"])
-        green, yellow, red = (int(g[k] or 0) for k in ("green", "yellow", "red"))
-        indicator_colours.green += green
-        indicator_colours.yellow += yellow
-        indicator_colours.red += red
-        indicator_colours.none += int(g["rows"] or 0) - green - yellow - red
+            row.add_group(g)
+        coloured = 0
+        for c in ROW_COLOURS:
+            n = int(g[f"rows_{c}"] or 0)
+            indicator_colours.add(c, n)
+            coloured += n
+        indicator_colours.none += int(g["rows"] or 0) - coloured
         key_monitored += g["key"]
     departments = dict((pk, (code, name)) for pk, code, name in
                        Department.objects.filter(pk__in=[k for k in by_department if k])
@@ -336,8 +372,8 @@ def year_end_sweep(actor: Actor, rnd: MonitoringRound, *, department=None, limit
 
 
 # --- the regions below --------------------------------------------------------------------------------------------
-@dataclass
-class RegionSummary:
+@dataclass(kw_only=True)
+class RegionSummary(Figures):
     """One region below the round's (a city of a province, a county of a city) with its whole subtree: the sums of
     the stored summaries of the same monitoring point's rounds, and the region's own round to drill into."""
 
@@ -345,27 +381,6 @@ class RegionSummary:
     name: str
     own_round_id: int | None = None
     rounds: int = 0
-    colours: ColourCounts = field(default_factory=ColourCounts)
-    reported: int = 0
-    needs_disposition: int = 0
-    budget: Money = field(default_factory=lambda: Money(0))
-    spent: Money = field(default_factory=lambda: Money(0))
-    behind: Money = field(default_factory=lambda: Money(0))
-
-    @property
-    def total(self) -> int:
-        return self.colours.total
-
-    @property
-    def completion_pct(self) -> Decimal:
-        return pct(self.reported, self.total)
-
-    @property
-    def execution_pct(self) -> Decimal:
-        if not self.budget.fen:
-            return Decimal("0.00")
-        return (Decimal(self.spent.fen) * 100 / Decimal(self.budget.fen)).quantize(Decimal("0.01"),
-                                                                                  rounding=ROUND_HALF_UP)
 
 
 def region_summary(actor: Actor, rnd: MonitoringRound) -> list[RegionSummary]:
@@ -395,12 +410,5 @@ def region_summary(actor: Actor, rnd: MonitoringRound) -> list[RegionSummary]:
         if region_id == child:
             row.own_round_id = pk
         row.rounds += 1
-        s = summary or {}
-        for c in ("green", "yellow", "red", "none"):
-            setattr(row.colours, c, getattr(row.colours, c) + int(s.get(c, 0)))
-        row.reported += int(s.get("reported", 0))
-        row.needs_disposition += int(s.get("needs_disposition", 0))
-        row.budget = row.budget + Money(int(s.get("budget", 0)))
-        row.spent = row.spent + Money(int(s.get("spent", 0)))
-        row.behind = row.behind + Money(int(s.get("behind", 0)))
+        row.add_summary(summary or {})
     return [r for r in out.values() if r.rounds]

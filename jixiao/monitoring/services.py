@@ -309,7 +309,7 @@ class ComputeResult:
 
 REPORT_FIGURES = ["time_progress", "execution_rate", "execution_colour", "goal_colour", "colour", "gap",
                   "gap_exceeded", "floor_breached", "impossible", "needs_disposition", "behind_amount", "rows_total",
-                  "rows_green", "rows_yellow", "rows_red"]
+                  "rows_blue", "rows_green", "rows_yellow", "rows_red"]
 
 
 def _stored(value):
@@ -332,7 +332,7 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
     if report_ids is not None:
         base = base.filter(pk__in=list(report_ids))
     ids = list(base.order_by("pk").values_list("pk", flat=True))
-    green, yellow, red = Colour.GREEN, Colour.YELLOW, Colour.RED
+    blue, green, yellow, red = Colour.BLUE, Colour.GREEN, Colour.YELLOW, Colour.RED
     for start in range(0, len(ids), CHUNK * 5):
         chunk = ids[start:start + CHUNK * 5]
         lo, hi = chunk[0], chunk[-1]
@@ -367,7 +367,8 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
             figures = (tp_pct, res.execution.rate_pct, res.execution.colour, res.goal_colour or "", res.colour,
                        res.gap.gap if res.gap else None, bool(res.gap and res.gap.exceeded),
                        bool(res.floor and res.floor.breached), res.impossible, res.needs_disposition,
-                       rules.behind_schedule(budget, spent, tp).fen, len(row_colours), row_colours.count(green),
+                       rules.behind_schedule(budget, spent, tp).fen, len(row_colours), row_colours.count(blue),
+                       row_colours.count(green),
                        row_colours.count(yellow), row_colours.count(red))
             result.reports += 1
             result.needs_disposition += res.needs_disposition
@@ -383,30 +384,17 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
     return result
 
 
-SUMMARY_KEYS = ("total", "green", "yellow", "red", "none", "reported", "needs_disposition", "budget", "spent",
-                "behind")
-
-
 def round_summarize(rnd: MonitoringRound | int) -> dict:
     """Store the round's totals on it (counts by colour, reported, needing a decision, money in fen) with one
     aggregate over its reports, so a province's dashboard sums its cities' and counties' rounds without reading their
     reports. Called after every computation and every report transition."""
-    from django.db.models import Count, Q
+    from jixiao.monitoring.selectors import Figures, report_figures
 
     rnd_id = rnd if isinstance(rnd, int) else rnd.pk
-    out = dict.fromkeys(SUMMARY_KEYS, 0)
-    grouped = (MonitoringReport.objects.filter(round_id=rnd_id).values("colour").order_by()
-               .annotate(n=Count("pk"), reported=Count("pk", filter=Q(state__in=sorted(DONE_STATES))),
-                         disp=Count("pk", filter=Q(needs_disposition=True)), budget=Sum("budget_amount"),
-                         spent=Sum("spent_to_date"), behind=Sum("behind_amount")))
-    for g in grouped:
-        key = g["colour"] if g["colour"] in ("green", "yellow", "red") else "none"
-        out[key] += g["n"]
-        out["total"] += g["n"]
-        out["reported"] += g["reported"]
-        out["needs_disposition"] += g["disp"]
-        for f in ("budget", "spent", "behind"):
-            out[f] += _as_money(g[f]).fen
+    figures = Figures()
+    for g in MonitoringReport.objects.filter(round_id=rnd_id).values("colour").order_by().annotate(**report_figures()):
+        figures.add_group(g)
+    out = figures.to_summary()
     MonitoringRound.objects.filter(pk=rnd_id).update(summary=out)
     if not isinstance(rnd, int):
         rnd.summary = out

@@ -23,6 +23,7 @@ from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
 from jixiao.core.workflow import ConcurrentEditError
+from jixiao.goals.stats import share
 from jixiao.monitoring import selectors, services, tasks
 from jixiao.monitoring.choices import Achievement, DeviationCause, Likelihood
 from jixiao.monitoring.models import MonitoringDisposition
@@ -102,7 +103,8 @@ def _colour_bars(counts: selectors.ColourCounts) -> list[dict]:
     return [{"colour": c, "label": label, "count": getattr(counts, c),
              "width": round(getattr(counts, c) * 100 / total, 1)}
             for c, label in (("red", "红色预警"), ("yellow", "黄色预警"), ("green", "绿色（正常）"),
-                             ("none", "未计算"))]
+                             ("blue", "蓝色（超进度）"), ("none", "未计算"))
+            if c != "blue" or getattr(counts, c)]
 
 
 # ---- dashboard -------------------------------------------------------------------------------------------------------
@@ -122,7 +124,7 @@ def dashboard(request):
     tp = services.round_time_progress(rnd)
     max_dept = max((r.total for r in board.by_department), default=1) or 1
     dept_rows = [{"row": r, "bars": [(c, round(getattr(r.colours, c) * 100 / max_dept, 1))
-                                     for c in ("red", "yellow", "green", "none")]} for r in board.by_department]
+                                     for c in ("red", "yellow", "green", "blue", "none")]} for r in board.by_department]
     return render(request, "monitoring/dashboard.html", {
         "rnd": rnd, "rounds": rounds, "department": department, "board": board, "tp": tp,
         "bars": _colour_bars(board.totals.colours), "indicator_bars": _colour_bars(board.indicator_colours),
@@ -176,7 +178,7 @@ def round_list(request):
         planned = [p for p in services.planned_rounds(region, year) if (p.kind, p.period_end) not in opened]
     return render(request, "monitoring/round_list.html", {
         "rounds": [{"rnd": r, "count": counts.get(r.pk, 0), "done": done.get(r.pk, 0),
-                    "pct": selectors.pct(done.get(r.pk, 0), counts.get(r.pk, 0)),
+                    "pct": share(done.get(r.pk, 0), counts.get(r.pk, 0)),
                     "can_approve": can(actor, Action.APPROVE, r)} for r in rounds],
         "planned": planned, "region": region, "year": year, "years": years})
 

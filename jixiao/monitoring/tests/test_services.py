@@ -321,3 +321,18 @@ def test_recompute_writes_only_what_changed(cast, a1):
     report.refresh_from_db()
     assert report.goal_colour == "red" and report.rows_red == 1
     assert services.compute_reports(rnd).changed_reports == 0
+
+
+def test_blue_rows_are_counted_apart_from_not_computed(cast, a1):
+    from jixiao.monitoring import selectors
+
+    rnd = open_round(cast)
+    report = MonitoringReport.objects.get(round=rnd, subject=a1)
+    fill(cast, report, {"0": {"current_value": "1200", "expected_value": "1200",
+                              "cause_note": "资助工作提前完成"}})  # the whole year's target by July: ahead (蓝)
+    report.refresh_from_db()
+    assert report.rows_blue == 1 and report.rows_red == 0
+    board = selectors.dashboard(actor(cast), rnd)
+    assert board.indicator_colours.blue == 1
+    assert board.indicator_colours.total == report.rows_total
+    assert services.round_summarize(rnd)["total"] == 1
