@@ -115,6 +115,31 @@ def todo_reports(actor: Actor) -> QuerySet:
             .select_related(*REPORT_RELATED).order_by("round__due", "subject__code", "pk"))
 
 
+def due_soon(actor: Actor, today=None) -> tuple[int, set[int]]:
+    """Reports the actor has to submit (draft or returned) whose round is due within the round's profile's
+    `reminder_days` or already past due: (count, the distinct reminder day counts that applied)."""
+    import datetime
+
+    from jixiao.monitoring import services
+
+    today = today or timezone.localdate()
+    groups = list(scope(actor, Action.SUBMIT, MonitoringReport.objects.filter(round__closed_at__isnull=True))
+                  .filter(state__in=[ReportState.DRAFT, ReportState.RETURNED], round__due__isnull=False)
+                  .values("round_id").order_by().annotate(n=Count("pk")).values_list("round_id", "n"))
+    if not groups:
+        return 0, set()
+    rounds = {r.pk: r for r in MonitoringRound.objects.filter(pk__in=[pk for pk, _ in groups])
+              .select_related("fiscal_year")}
+    count, days = 0, set()
+    for pk, n in groups:
+        rnd = rounds[pk]
+        lead = services.round_params(rnd).reminder_days
+        if rnd.due <= today + datetime.timedelta(days=lead):
+            count += n
+            days.add(lead)
+    return count, days
+
+
 # --- dispositions -------------------------------------------------------------------------------------------------
 def disposition_list(actor: Actor, filters: dict | None = None, *, action: Action = Action.VIEW) -> QuerySet:
     """Dispositions in reach; `filters`: round, department, state, overdue (past due and still undecided)."""

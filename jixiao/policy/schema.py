@@ -862,6 +862,9 @@ class MonitoringParams(Section):
         lambda: [Disposition.CONTINUE, Disposition.REDUCE_ADJUST, Disposition.SUSPEND, Disposition.REALLOCATE,
                  Disposition.CANCEL],
         "预警处置方式", "部门对预警项目可选择的处置措施", f"{S_HN_MON} 第十五条；{S_QINGXI}；{S_HAILIN}")
+    reminder_days: Days = P(
+        3, "报送到期提醒（天）", "报送截止日前该天数内（及已逾期）仍未报送的监控表列入单位待办提醒", S_INFERRED,
+        unit="天")
     disposition_working_days: WorkingDays = P(
         10, "预警处置时限（工作日）", "预警后部门须在该时限内选定处置方式", S_SC, unit="工作日")
     disposition_timeout_suspends: bool = P(

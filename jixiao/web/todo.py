@@ -74,10 +74,7 @@ def _document_todos(actor: Actor) -> list[Todo]:
 
 def _monitoring_todos(actor: Actor) -> list[Todo]:
     """Monitoring reports to fill in or review, and warnings waiting for a decision."""
-    import datetime
-
-    from django.utils import timezone
-
+    from jixiao.monitoring import selectors as monitoring_selectors
     from jixiao.monitoring.models import MonitoringDisposition, MonitoringReport
     from jixiao.monitoring.workflows import DispositionState as D
     from jixiao.monitoring.workflows import ReportState as M
@@ -101,9 +98,8 @@ def _monitoring_todos(actor: Actor) -> list[Todo]:
         if count:
             items.append(Todo(label, count, f"{url}?state={states[0]}"))
     if actor.may(Action.SUBMIT):
-        soon = scope(actor, Action.SUBMIT, open_reports).filter(
-            state__in=[M.DRAFT, M.RETURNED], round__due__lte=timezone.localdate() + datetime.timedelta(days=3))
-        count = soon.count()
+        count, days = monitoring_selectors.due_soon(actor)
         if count:
-            items.append(Todo("3日内到期（或已逾期）未报送的绩效监控表", count, f"{reports_url}?state={M.DRAFT}"))
+            within = f"{days.pop()}日内" if len(days) == 1 else "即将"
+            items.append(Todo(f"{within}到期（或已逾期）未报送的绩效监控表", count, f"{reports_url}?state={M.DRAFT}"))
     return items

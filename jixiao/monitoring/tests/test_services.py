@@ -336,3 +336,23 @@ def test_blue_rows_are_counted_apart_from_not_computed(cast, a1):
     assert board.indicator_colours.blue == 1
     assert board.indicator_colours.total == report.rows_total
     assert services.round_summarize(rnd)["total"] == 1
+
+
+@pytest.mark.parametrize("lead", [None, 10])
+def test_due_reminders_follow_the_profile(cast, a1, lead):
+    from jixiao.monitoring import selectors
+    from jixiao.policy.schema import PolicyParams
+    from jixiao.policy.services import profile_save
+
+    if lead is not None:
+        params = PolicyParams().to_json()
+        params["monitoring"]["reminder_days"] = lead
+        profile_save(actor=None, region=cast.city, fiscal_year=cast.year.year, params=params, comment="提醒提前",
+                     base_version=None)
+    rnd = open_round(cast)
+    days = lead or 3  # the national default
+    unit = actor(cast, "unit_a1")
+    assert selectors.due_soon(unit, today=rnd.due - datetime.timedelta(days=days)) == (1, {days})
+    assert selectors.due_soon(unit, today=rnd.due - datetime.timedelta(days=days + 1)) == (0, set())
+    assert selectors.due_soon(unit, today=rnd.due + datetime.timedelta(days=5))[0] == 1  # overdue: still listed
+    assert selectors.due_soon(actor(cast, "clerk_b"), today=rnd.due)[0] == 0  # another department's unit
