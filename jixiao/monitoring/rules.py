@@ -32,6 +32,7 @@ from jixiao.monitoring.choices import Achievement, DeviationCause, Likelihood
 from jixiao.policy.schema import Colour, MonitoringParams, TimeProgressMethod
 
 TWO = Decimal("0.01")
+ZERO_PCT = Decimal("0.00")
 HUNDRED = Decimal(100)
 
 # Severity for "the worst of its parts": red > yellow > green > blue (FASP goalwarn).
@@ -68,6 +69,8 @@ def worst(colours: Iterable[str | None]) -> str | None:
 
 def _pct(num, den) -> Decimal:
     """num ÷ den as a percentage with two decimals (half up); num and den are ints or Decimals, den > 0."""
+    if type(num) is int and type(den) is int:
+        return _to2(num * 100, den)
     return (Decimal(num) * HUNDRED / Decimal(den)).quantize(TWO, rounding=ROUND_HALF_UP)
 
 
@@ -147,11 +150,7 @@ class ExecutionResult:
     colour: str
     band: object
     bands: tuple
-
-    @property
-    def rate_pct(self) -> Decimal:
-        """预算执行率 (%); 0 for a zero budget."""
-        return _pct(self.spent.fen, self.budget.fen) if self.budget.fen else Decimal("0.00")
+    rate_pct: Decimal  # 预算执行率 (%); 0 for a zero budget
 
     @property
     def ratio_pct(self) -> Decimal:
@@ -177,7 +176,8 @@ def execution_warning(budget: Money, spent: Money, tp: TimeProgress, params: Mon
     else:  # FASP guard: no budget, execution rate 0
         num, den = 0, 1
     band = _band(bands, num, den)
-    return ExecutionResult(budget, spent, tp, band.colour, band, bands)
+    rate = _to2(spent.fen * 100, budget.fen) if budget.fen > 0 else ZERO_PCT
+    return ExecutionResult(budget, spent, tp, band.colour, band, bands, rate)
 
 
 @dataclass(frozen=True)
@@ -245,6 +245,8 @@ class IndicatorResult:
     bands: tuple = ()
     num: object = 0  # the ratio's numerator and denominator (percent), for display
     den: object = 1
+    share: tuple[int, int] | None = None  # `goal_share`, computed once (PROGRESS only)
+    weight: tuple[int, int] | None = None  # the row's weight as an integer ratio when positive (PROGRESS only)
 
     @property
     def ratio_pct(self) -> Decimal | None:
@@ -256,16 +258,7 @@ class IndicatorResult:
     def goal_share(self) -> tuple[int, int] | None:
         """`goal_progress` as an integer ratio (numerator, denominator > 0), exact: from the integer ratios of the
         two decimals (the target is positive here), capped to [0, 1]."""
-        if self.mode != Mode.PROGRESS:
-            return None
-        cn, cd = self.row.current.as_integer_ratio()
-        tn, td = self.row.target.as_integer_ratio()
-        num, den = cn * td, cd * tn
-        if num <= 0:
-            return 0, 1
-        if num >= den:
-            return 1, 1
-        return num, den
+        return self.share
 
     @property
     def goal_progress(self) -> Fraction | None:
@@ -322,7 +315,13 @@ def indicator_warning(row: IndicatorInput, tp: TimeProgress, params: MonitoringP
         mode = Mode.RATE
     else:
         num, den = row.current * HUNDRED * tp.denominator, row.target * tp.numerator
-        mode = Mode.PROGRESS
+        band = _band(bands, num, den)
+        cn, cd = row.current.as_integer_ratio()
+        tn, td = row.target.as_integer_ratio()
+        sn, sd = cn * td, cd * tn  # current ÷ target (> 0 here), capped to [0, 1]
+        share = (0, 1) if sn <= 0 else (1, 1) if sn >= sd else (sn, sd)
+        weight = row.weight.as_integer_ratio() if row.weight is not None and row.weight > 0 else None
+        return IndicatorResult(row, Mode.PROGRESS, band.colour, tp, band, bands, num, den, share, weight)
     band = _band(bands, num, den)
     return IndicatorResult(row, mode, band.colour, tp, band, bands, num, den)
 
@@ -344,36 +343,54 @@ class GapResult:
                 f"限值 {_fmt(self.limit)}个百分点，{verdict}。规则：{R_GAP}")
 
 
-def goal_progress(results: Sequence[IndicatorResult]) -> Fraction | None:
-    """Weighted share of the annual targets reached, over the indicators that accumulate (all weights given, else
-    equal weights); None when no indicator accumulates."""
-    parts = [(share, r.row.weight) for r in results if (share := r.goal_share) is not None]
+def _goal_ratio(results: Sequence[IndicatorResult]) -> tuple[int, int] | None:
+    """`goal_progress` as an integer ratio (numerator ≥ 0, denominator > 0)."""
+    parts = [(r.share, r.weight) for r in results if r.share is not None]
     if not parts:
         return None
-    # Exact sums of ratios in plain integers (a handful of rows per subject), one Fraction at the end.
-    if all(w is not None and w > 0 for _, w in parts):
+    # Exact sums of ratios in plain integers (a handful of rows per subject).
+    if all(w is not None for _, w in parts):
         num, den, wnum, wden = 0, 1, 0, 1
-        for (n, d), w in parts:
-            wn, wd = w.as_integer_ratio()
+        for (n, d), (wn, wd) in parts:
             num, den = num * d * wd + n * wn * den, den * d * wd
             wnum, wden = wnum * wd + wn * wden, wden * wd
-        return Fraction(num * wden, den * wnum)
+        return num * wden, den * wnum
     num, den = 0, 1
     for (n, d), _ in parts:
         num, den = num * d + n * den, den * d
-    return Fraction(num, den * len(parts))
+    return num, den * len(parts)
+
+
+def goal_progress(results: Sequence[IndicatorResult]) -> Fraction | None:
+    """Weighted share of the annual targets reached, over the indicators that accumulate (all weights given, else
+    equal weights); None when no indicator accumulates."""
+    ratio = _goal_ratio(results)
+    return None if ratio is None else Fraction(*ratio)
+
+
+def _to2(num: int, den: int) -> Decimal:
+    """num ÷ den (den > 0) to two decimals, half up (away from zero), exactly, in integers."""
+    q = (abs(num) * 200 + den) // (2 * den)
+    return Decimal(-q if num < 0 else q).scaleb(-2)
+
+
+def _gap(ratio: tuple[int, int] | None, execution: ExecutionResult, params: MonitoringParams) -> GapResult | None:
+    limit = params.dual_gap_pct_points
+    if limit is None or ratio is None:
+        return None
+    pn, pd = ratio
+    spent, budget = (execution.spent.fen, execution.budget.fen) if execution.budget.fen else (0, 1)
+    # |pn/pd − spent/budget| × 100 = num / den, in integers
+    num, den = abs(pn * budget - spent * pd) * 100, pd * budget
+    ln, ld = limit.as_integer_ratio()
+    exceeded = num * ld > ln * den
+    return GapResult(_to2(pn * 100, pd), execution.rate_pct, _to2(num, den), limit, exceeded,
+                     params.gap_colour if exceeded else None)
 
 
 def gap_check(progress: Fraction | None, execution: ExecutionResult, params: MonitoringParams) -> GapResult | None:
-    limit = params.dual_gap_pct_points
-    if limit is None or progress is None:
-        return None
-    rate = Fraction(execution.spent.fen, execution.budget.fen) if execution.budget.fen else Fraction(0)
-    gap = abs(progress - rate) * 100
-    exceeded = gap > Fraction(limit)
-    to2 = lambda f: (Decimal(f.numerator) / Decimal(f.denominator)).quantize(TWO, rounding=ROUND_HALF_UP)  # noqa: E731
-    return GapResult(to2(progress * 100), execution.rate_pct, to2(gap), limit, exceeded,
-                     params.gap_colour if exceeded else None)
+    """The dual-monitoring gap for a goal progress (a Fraction) against the execution."""
+    return _gap(None if progress is None else (progress.numerator, progress.denominator), execution, params)
 
 
 @dataclass(frozen=True)
@@ -421,13 +438,20 @@ class SubjectResult:
 def subject_warning(*, budget: Money, spent: Money, rows: Sequence[IndicatorInput], tp: TimeProgress,
                     period_end: datetime.date, params: MonitoringParams) -> SubjectResult:
     """Every warning of one subject at one monitoring point."""
+    return subject_result(budget=budget, spent=spent, results=tuple([indicator_warning(r, tp, params) for r in rows]),
+                          tp=tp, period_end=period_end, params=params)
+
+
+def subject_result(*, budget: Money, spent: Money, results: tuple[IndicatorResult, ...], tp: TimeProgress,
+                   period_end: datetime.date, params: MonitoringParams) -> SubjectResult:
+    """The subject's warnings from its indicators' results (`indicator_warning` of each row, at the same time
+    progress and parameters): a batch may reuse the result of identical rows."""
     execution = execution_warning(budget, spent, tp, params)
     floor = floor_check(budget, spent, period_end, params)
-    results = tuple(indicator_warning(r, tp, params) for r in rows)
-    gap = gap_check(goal_progress(results), execution, params)
+    gap = _gap(_goal_ratio(results), execution, params)
     goal_colour = worst(r.colour for r in results)
     colour = worst([execution.colour, goal_colour, floor.colour if floor else None, gap.colour if gap else None])
-    impossible = any(r.likelihood == Likelihood.IMPOSSIBLE for r in rows)
+    impossible = any(r.row.likelihood == Likelihood.IMPOSSIBLE for r in results)
     needs = impossible or colour in params.disposition_colours
     return SubjectResult(execution, floor, results, gap, goal_colour, colour, impossible, needs)
 

@@ -305,7 +305,10 @@ class ComputeResult:
     needs_disposition: int = 0
     changed_reports: int = 0  # whose stored figures changed (and were written)
     changed_rows: int = 0
+    memo_hits: int = 0  # indicator rows whose result was that of an identical row computed before
 
+
+MEMO_SIZE = 200_000  # distinct indicator inputs remembered while computing a round
 
 REPORT_FIGURES = ["time_progress", "execution_rate", "execution_colour", "goal_colour", "colour", "gap",
                   "gap_exceeded", "floor_breached", "impossible", "needs_disposition", "behind_amount", "rows_total",
@@ -313,8 +316,34 @@ REPORT_FIGURES = ["time_progress", "execution_rate", "execution_colour", "goal_c
 
 
 def _stored(value):
-    """A stored figure as the computed one compares to it (Money as fen)."""
-    return value.fen if isinstance(value, Money) else value
+    """A stored figure as read raw (fen for money; on SQLite, decimals as floats) as the computed one compares to
+    it."""
+    if isinstance(value, Money):
+        return value.fen
+    return _dec(value) if isinstance(value, float) else value
+
+
+def _raw_rows(qs, *, numeric_as_text: bool = False) -> list[tuple]:
+    """Run the ORM's query on a plain cursor: values as the driver gives them, without the per-value converters of
+    Django (money stays in fen). `numeric_as_text` (PostgreSQL): numeric columns arrive as their text, which hashes
+    and compares cheaply; the rules turn them into Decimals only for inputs not seen before."""
+    sql, sql_params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if numeric_as_text and connection.vendor == "postgresql":
+            from psycopg.types.string import TextLoader
+
+            cursor.cursor.adapters.register_loader("numeric", TextLoader)
+        cursor.execute(sql, sql_params)
+        return cursor.fetchall()
+
+
+def _same(new: Decimal | None, old) -> bool:
+    """A computed two-decimal figure against the stored one (Decimal, the numeric's text, or a float on SQLite)."""
+    if old is None or new is None:
+        return old is new
+    if isinstance(old, str):
+        return str(new) == old or new == Decimal(old)
+    return new == (old if isinstance(old, Decimal) else _dec(old))
 
 
 def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = None, *,
@@ -322,63 +351,84 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
     """Compute every warning of the round's reports (or of `report_ids`) with the pure rules and store the figures
     and colours on the reports and rows. Reads plain values (with the stored figures) in two queries per chunk and
     writes, in bulk, only the reports and rows whose figures changed: a recomputation of an unchanged round writes
-    nothing. A report's `computed_at` is when its figures last changed; the round's, when it was last computed."""
+    nothing. Identical indicator inputs get the result computed for the first of them (the rules are pure; the
+    time progress and parameters are the round's). A report's `computed_at` is when its figures last changed; the
+    round's, when it was last computed."""
     params = params or round_params(rnd)
     tp = round_time_progress(rnd, params)
     tp_pct = tp.pct
     now = timezone.now()
     result = ComputeResult()
+    memo: dict[tuple, tuple] = {}
     base = MonitoringReport.objects.filter(round=rnd)
     if report_ids is not None:
         base = base.filter(pk__in=list(report_ids))
     ids = list(base.order_by("pk").values_list("pk", flat=True))
     blue, green, yellow, red = Colour.BLUE, Colour.GREEN, Colour.YELLOW, Colour.RED
+    period_end, subject_result, behind_schedule = rnd.period_end, rules.subject_result, rules.behind_schedule
+    plain = connection.vendor == "postgresql"  # stored figures read raw compare as they are (SQLite: floats)
+    hits = 0
     for start in range(0, len(ids), CHUNK * 5):
         chunk = ids[start:start + CHUNK * 5]
         lo, hi = chunk[0], chunk[-1]
-        reports = list(MonitoringReport.objects.filter(round=rnd, pk__gte=lo, pk__lte=hi).order_by("pk")
-                       .values_list("pk", "budget_amount", "spent_to_date", "recorded_spent", *REPORT_FIGURES))
+        reports = _raw_rows(MonitoringReport.objects.filter(round=rnd, pk__gte=lo, pk__lte=hi).order_by("pk")
+                            .values_list("pk", "budget_amount", "spent_to_date", "recorded_spent", *REPORT_FIGURES))
         rows_by_report: dict[int, list] = defaultdict(list)
         # by the report id range alone (an index range scan); rows of other rounds' reports in the range are skipped
-        for row in (MonitoringIndicator.objects.filter(report_id__gte=lo, report_id__lte=hi)
-                    .order_by("report_id", "position", "id")
-                    .values_list("report_id", "pk", "comparator", "target_number", "unit", "current_number",
-                                 "achievement", "weight", "likelihood", "colour", "ratio")):
+        for row in _raw_rows(MonitoringIndicator.objects.filter(report_id__gte=lo, report_id__lte=hi)
+                             .order_by("report_id", "position", "id")
+                             .values_list("report_id", "pk", "comparator", "target_number", "unit", "current_number",
+                                          "achievement", "weight", "likelihood", "colour", "ratio"),
+                             numeric_as_text=True):
             rows_by_report[row[0]].append(row)
         report_updates, row_updates = [], []
         wanted = set(chunk)
         for pk, budget, spent, recorded, *stored in reports:
             if pk not in wanted:
                 continue
-            spent = spent if spent is not None else recorded
-            raw = rows_by_report.get(pk, [])
-            inputs = [rules.IndicatorInput(comparator=c, target=_dec(t), unit=u, current=_dec(cur), achievement=a,
-                                           weight=_dec(w), likelihood=lk)
-                      for _, _, c, t, u, cur, a, w, lk, _, _ in raw]
-            res = rules.subject_warning(budget=budget, spent=spent, rows=inputs, tp=tp, period_end=rnd.period_end,
-                                        params=params)
-            row_colours = []
-            for (_, row_pk, *_rest, old_colour, old_ratio), ir in zip(raw, res.indicators, strict=True):
-                colour, ratio = ir.colour or "", ir.ratio_pct
+            budget = Money(budget or 0)
+            spent = Money(spent if spent is not None else recorded or 0)
+            raw = rows_by_report.get(pk, ())
+            rowres, row_colours = [], []
+            for row in raw:
+                key = row[2:9]  # the rules' inputs; identical rows of a round have identical results
+                hit = memo.get(key)
+                if hit is None:
+                    c, t, u, cur, a, w, lk = key
+                    ir = rules.indicator_warning(
+                        rules.IndicatorInput(comparator=c, target=_dec(t), unit=u, current=_dec(cur), achievement=a,
+                                             weight=_dec(w), likelihood=lk), tp, params)
+                    if len(memo) >= MEMO_SIZE:
+                        memo.clear()
+                    ratio = ir.ratio_pct
+                    hit = memo[key] = (ir, ir.colour or "", ratio, None if ratio is None else str(ratio))
+                else:
+                    hits += 1
+                ir, colour, ratio, text = hit
+                rowres.append(ir)
                 row_colours.append(colour)
-                result.rows += 1
-                if colour != old_colour or ratio != _dec(old_ratio):
-                    row_updates.append((row_pk, colour, ratio))
+                old = row[10]
+                if colour != row[9] or (old != text and not _same(ratio, old)):
+                    row_updates.append((row[1], colour, ratio))
+            result.rows += len(raw)
+            res = subject_result(budget=budget, spent=spent, results=tuple(rowres), tp=tp, period_end=period_end,
+                                 params=params)
+            gap = res.gap
             figures = (tp_pct, res.execution.rate_pct, res.execution.colour, res.goal_colour or "", res.colour,
-                       res.gap.gap if res.gap else None, bool(res.gap and res.gap.exceeded),
+                       gap.gap if gap else None, bool(gap and gap.exceeded),
                        bool(res.floor and res.floor.breached), res.impossible, res.needs_disposition,
-                       rules.behind_schedule(budget, spent, tp).fen, len(row_colours), row_colours.count(blue),
-                       row_colours.count(green),
-                       row_colours.count(yellow), row_colours.count(red))
+                       behind_schedule(budget, spent, tp).fen, len(row_colours), row_colours.count(blue),
+                       row_colours.count(green), row_colours.count(yellow), row_colours.count(red))
             result.reports += 1
             result.needs_disposition += res.needs_disposition
-            if any(new != _stored(old) for new, old in zip(figures, stored, strict=True)):
+            if figures != (tuple(stored) if plain else tuple(map(_stored, stored))):
                 report_updates.append((pk, *figures, now))
         result.changed_reports += len(report_updates)
         result.changed_rows += len(row_updates)
         if write:
             _bulk_set(MonitoringReport, [*REPORT_FIGURES, "computed_at"], report_updates)
             _bulk_set(MonitoringIndicator, ["colour", "ratio"], row_updates)
+    result.memo_hits = hits
     if write:
         round_summarize(rnd)
     return result

@@ -356,3 +356,17 @@ def test_due_reminders_follow_the_profile(cast, a1, lead):
     assert selectors.due_soon(unit, today=rnd.due - datetime.timedelta(days=days + 1)) == (0, set())
     assert selectors.due_soon(unit, today=rnd.due + datetime.timedelta(days=5))[0] == 1  # overdue: still listed
     assert selectors.due_soon(actor(cast, "clerk_b"), today=rnd.due)[0] == 0  # another department's unit
+
+
+def test_identical_rows_share_one_computation_and_get_the_same_colours(cast, a1):
+    in_budget(cast, cast.subjects["b1"], annual_amount=Y("1200000"), spent_by_month={7: "600000"})
+    rnd = open_round(cast)
+    reports = list(MonitoringReport.objects.filter(round=rnd).order_by("pk"))
+    for report in reports:  # the same progress on both subjects' 1st rows
+        report.indicators.filter(position=0).update(current_number=300, current_value="300")
+    res = services.compute_reports(rnd)
+    assert res.memo_hits >= 1 and res.reports == 2
+    firsts = [r.indicators.get(position=0) for r in reports]
+    assert {(row.colour, row.ratio) for row in firsts} == {("red", firsts[0].ratio)}
+    again = services.compute_reports(rnd)
+    assert (again.changed_reports, again.changed_rows) == (0, 0)
