@@ -122,7 +122,7 @@ def seed_monitoring(region: Region, year: int, *, actor: Actor, seed: int = 1) -
         services.compute_reports(rnd)
         opened = services.open_dispositions(rnd)
         # some departments have decided: 继续执行 with measures, proposed to the bureau
-        for d in MonitoringDisposition.objects.filter(report__round=rnd).order_by("pk"):
+        for d in MonitoringDisposition.objects.filter(round=rnd).order_by("pk"):
             if rng.random() < 0.4:
                 MonitoringDisposition.objects.filter(pk=d.pk).update(
                     measure="continue", measure_note="制定整改措施，加快项目实施和资金支付进度",

@@ -147,7 +147,7 @@ def round_document(actor: Actor, rnd: MonitoringRound, *, department=None) -> by
     tp = services.round_time_progress(rnd, params)
     board = selectors.dashboard(actor, rnd, department=department)
     reports = scope(actor, Action.AGGREGATE, MonitoringReport.objects.filter(round=rnd))
-    dispositions = scope(actor, Action.AGGREGATE, MonitoringDisposition.objects.filter(report__round=rnd))
+    dispositions = scope(actor, Action.AGGREGATE, MonitoringDisposition.objects.filter(round=rnd))
     if department:
         reports = reports.filter(department=department)
         dispositions = dispositions.filter(department=department)

@@ -56,6 +56,19 @@ class MonitoringRound(models.Model):
         return f"{self.fiscal_year.year}年{self.name}"
 
 
+class MonitoringRoundFigures(models.Model):
+    """The round's reports counted by department, budget kind and colour (the dashboard's GROUP BY), stored whenever
+    the round is summarised (every computation, report transition and key-monitoring change), so the bureau's
+    dashboard of a province's round reads a few hundred numbers instead of grouping ten thousand reports."""
+
+    round = models.OneToOneField(MonitoringRound, on_delete=models.CASCADE, primary_key=True, related_name="figures")
+    groups = models.JSONField("分组汇总", default=list, help_text="每组：部门、预算类别、颜色及其计数和金额（分）")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "监控轮次分组汇总"
+
+
 class MonitoringReport(OrgScoped, WorkflowDocument):
     """The monitoring form of one subject in one round (项目/部门整体绩效监控表)."""
 
@@ -157,6 +170,8 @@ class MonitoringDisposition(OrgScoped, WorkflowDocument):
     """The decision a warning opens (纠偏处置): the measure the department chooses and the bureau approves."""
 
     report = models.OneToOneField(MonitoringReport, on_delete=models.CASCADE, related_name="disposition")
+    round = models.ForeignKey(MonitoringRound, on_delete=models.CASCADE, related_name="dispositions",
+                              verbose_name="监控轮次", help_text="即监控表的轮次，供按轮次统计和筛选")
     subject = models.ForeignKey("budget.PerformanceSubject", on_delete=models.CASCADE, related_name="dispositions")
     reasons = models.JSONField("预警原因", default=list)
     opened_on = models.DateField("预警日期")
@@ -176,7 +191,7 @@ class MonitoringDisposition(OrgScoped, WorkflowDocument):
         verbose_name = "预警处置"
         ordering = ["due", "id"]
         indexes = [models.Index(fields=["state", "due"]), models.Index(fields=["department", "state"]),
-                   models.Index(fields=["subject"])]
+                   models.Index(fields=["subject"]), models.Index(fields=["round", "state"])]
 
     def __str__(self) -> str:
         return f"{self.subject} 预警处置"

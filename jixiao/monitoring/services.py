@@ -260,6 +260,7 @@ def round_refresh_spending(rnd: MonitoringRound) -> int:
         updates.append((pk, new.fen, new.fen if follow else to_date.fen, (adjusted if adjusted is not None
                                                                             else annual).fen))
     _bulk_set(MonitoringReport, ["recorded_spent", "spent_to_date", "budget_amount"], updates)
+    round_summarize(rnd)
     return len(updates)
 
 
@@ -438,14 +439,18 @@ def round_summarize(rnd: MonitoringRound | int) -> dict:
     """Store the round's totals on it (counts by colour, reported, needing a decision, money in fen) with one
     aggregate over its reports, so a province's dashboard sums its cities' and counties' rounds without reading their
     reports. Called after every computation and every report transition."""
-    from jixiao.monitoring.selectors import Figures, report_figures
+    from jixiao.monitoring.models import MonitoringRoundFigures
+    from jixiao.monitoring.selectors import GROUP_FIELDS, Figures, report_groups
 
     rnd_id = rnd if isinstance(rnd, int) else rnd.pk
+    groups = report_groups(MonitoringReport.objects.filter(round_id=rnd_id))
     figures = Figures()
-    for g in MonitoringReport.objects.filter(round_id=rnd_id).values("colour").order_by().annotate(**report_figures()):
+    for g in groups:
         figures.add_group(g)
     out = figures.to_summary()
     MonitoringRound.objects.filter(pk=rnd_id).update(summary=out)
+    MonitoringRoundFigures.objects.update_or_create(
+        round_id=rnd_id, defaults={"groups": [[g[f] for f in GROUP_FIELDS] for g in groups]})
     if not isinstance(rnd, int):
         rnd.summary = out
     return out
@@ -667,8 +672,9 @@ def open_dispositions(rnd: MonitoringRound, *, report_ids: Iterable[int] | None 
     reports = list(qs.select_related("round", "subject").prefetch_related("indicators"))
     for report in reports:
         res = report_explanation(report, params)
-        new.append(MonitoringDisposition(report=report, subject=report.subject, region_id=report.region_id,
-                                         department_id=report.department_id, unit_id=report.unit_id,
+        new.append(MonitoringDisposition(report=report, round_id=report.round_id, subject=report.subject,
+                                         region_id=report.region_id, department_id=report.department_id,
+                                         unit_id=report.unit_id,
                                          reasons=res.reasons(), opened_on=today, due=due,
                                          state=DispositionState.OPEN))
     MonitoringDisposition.objects.bulk_create(new, batch_size=500)
@@ -843,6 +849,7 @@ def key_monitoring_set(*, actor: Actor, report: MonitoringReport, is_key: bool, 
         before = {"is_key": report.is_key, "key_note": report.key_note}
         report.is_key, report.key_note = is_key, note[:300]
         report.save(update_fields=["is_key", "key_note"])
+        round_summarize(report.round_id)
         audit.record(actor=actor, action="update", obj=report, before=before,
                      after={"is_key": is_key, "key_note": report.key_note}, comment="财政重点监控")
         if stop_disbursement is not None:

@@ -156,7 +156,9 @@ def _build_json(code: str) -> dict:
     return validate_params(deep_merge(PolicyParams().to_json(), preset.overrides)).to_json()
 
 
+@cache
 def _build(code: str) -> PolicyParams:
+    # PolicyParams is frozen: one validated value per preset is shared
     return PolicyParams.model_validate(_build_json(code))
 
 

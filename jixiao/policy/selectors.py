@@ -123,9 +123,24 @@ def effective_profile(region, fiscal_year: int) -> EffectiveProfile:
         origin=origin, origin_label=label, preset=row.preset, name=row.name)
 
 
+_TYPED: dict[tuple[int, object], PolicyParams] = {}  # validated versions; a version never changes once stored
+_TYPED_SIZE = 256
+
+
 def params_for_version(profile_id: int) -> PolicyParams:
-    """The parameters of one stored version (what a past result was computed with)."""
-    return PolicyProfile.objects.get(pk=profile_id).typed()
+    """The parameters of one stored version (what a past result was computed with). Versions are immutable and the
+    parameters frozen, so the validated value is kept per process, keyed by the version's id and creation time."""
+    created = PolicyProfile.objects.filter(pk=profile_id).values_list("created_at", flat=True).first()
+    if created is None:
+        raise PolicyProfile.DoesNotExist(f"PolicyProfile {profile_id} does not exist")
+    key = (profile_id, created)
+    params = _TYPED.get(key)
+    if params is None:
+        params = PolicyProfile.objects.get(pk=profile_id).typed()
+        if len(_TYPED) >= _TYPED_SIZE:
+            _TYPED.clear()
+        _TYPED[key] = params
+    return params
 
 
 def latest_version(region, fiscal_year: int) -> PolicyProfile | None:

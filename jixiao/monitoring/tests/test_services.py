@@ -228,7 +228,7 @@ def test_opening_dispositions_takes_the_same_queries_for_one_report_or_many(cast
     MonitoringReport.objects.filter(pk=other.pk).update(state=report.state, needs_disposition=True)
     counts = []
     for ids in ([report.pk], [report.pk, other.pk]):
-        MonitoringDisposition.objects.filter(report__round=rnd).delete()
+        MonitoringDisposition.objects.filter(round=rnd).delete()
         with CaptureQueriesContext(connection) as ctx:
             assert services.open_dispositions(rnd, report_ids=ids) == len(ids)
         counts.append(len(ctx))

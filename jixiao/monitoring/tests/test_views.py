@@ -293,3 +293,28 @@ def test_summary_follows_submission(cast, rnd, a1):
     services.report_transition(actor=actor(cast, "unit_a1"), report=report, name="submit")
     rnd.refresh_from_db()
     assert rnd.summary["reported"] == before + 1
+
+
+def test_the_bureau_dashboard_reads_the_stored_groups_and_they_match_the_reports(cast, rnd, a1):
+    from jixiao.monitoring import selectors
+    from jixiao.monitoring.models import MonitoringRoundFigures
+
+    def norm(groups):
+        return sorted(repr(sorted(g.items())) for g in groups)
+
+    live = norm(selectors.report_groups(MonitoringReport.objects.filter(round=rnd)))
+    assert live  # the round's reports, grouped
+    assert MonitoringRoundFigures.objects.filter(round=rnd).exists()
+    bureau = actor(cast, "finance_admin")
+    stored = selectors._stored_groups(bureau, rnd)
+    assert norm(stored) == live
+    assert selectors._stored_groups(actor(cast, "clerk_a"), rnd) is None  # a department counts what it sees
+    # key monitoring is counted straight away
+    report = report_of(rnd, a1)
+    services.key_monitoring_set(actor=bureau, report=report, is_key=True, note="重点项目")
+    assert selectors.dashboard(bureau, rnd).key_monitored == 1
+    # the department's own view groups its reports and agrees with the bureau's for that department
+    mine = selectors.dashboard(actor(cast, "clerk_a"), rnd)
+    theirs = selectors.dashboard(bureau, rnd, department=cast.dept_a)
+    assert (mine.totals.total, mine.totals.colours, mine.totals.budget) == (
+        theirs.totals.total, theirs.totals.colours, theirs.totals.budget)
