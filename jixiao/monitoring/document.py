@@ -18,8 +18,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from jixiao.core.money import Money
+from jixiao.core.outline import Outline, heading, new_outline, para, table, to_docx, to_pdf
 from jixiao.core.permissions import Action, Actor, scope
-from jixiao.core.wordfile import heading, new_document, para, table, to_bytes
 from jixiao.goals.stats import share
 from jixiao.indicators.models import Level1
 from jixiao.monitoring import selectors, services
@@ -140,9 +140,9 @@ def _previous_round(rnd: MonitoringRound) -> MonitoringRound | None:
 
 
 # --- the document -------------------------------------------------------------------------------------------------
-def round_document(actor: Actor, rnd: MonitoringRound, *, department=None) -> bytes:
-    """The 绩效运行监控报告 of `rnd` (.docx bytes) over what `actor` may AGGREGATE, or one department's part of it
-    (部门绩效运行监控报告) when `department` (a Department) is given."""
+def round_outline(actor: Actor, rnd: MonitoringRound, *, department=None) -> Outline:
+    """The 绩效运行监控报告 of `rnd` (an outline, for Word or PDF) over what `actor` may AGGREGATE, or one
+    department's part of it (部门绩效运行监控报告) when `department` (a Department) is given."""
     params = services.round_params(rnd)
     tp = services.round_time_progress(rnd, params)
     board = selectors.dashboard(actor, rnd, department=department)
@@ -155,7 +155,7 @@ def round_document(actor: Actor, rnd: MonitoringRound, *, department=None) -> by
     t = board.totals
     year = rnd.fiscal_year.year
 
-    doc = new_document()
+    doc = new_outline()
     if department:
         heading(doc, f"{department.name}{year}年度部门绩效运行监控报告", 0)
     else:
@@ -358,7 +358,17 @@ def round_document(actor: Actor, rnd: MonitoringRound, *, department=None) -> by
     para(doc, "")
     signer = department.name if department else (rnd.region.bureau_name or rnd.region.name)
     para(doc, f"{signer}\n{_date(timezone.localdate())}")
-    return to_bytes(doc)
+    return doc
+
+
+def round_document(actor: Actor, rnd: MonitoringRound, *, department=None) -> bytes:
+    """The monitoring report as Word (.docx), editable before it is sent."""
+    return to_docx(round_outline(actor, rnd, department=department))
+
+
+def round_pdf(actor: Actor, rnd: MonitoringRound, *, department=None) -> bytes:
+    """The same report as PDF (raises `jixiao.core.outline.PdfUnavailable` where the server has no Pango)."""
+    return to_pdf(round_outline(actor, rnd, department=department))
 
 
 def _classified_ids(subject_ids: list[int]) -> set[int]:

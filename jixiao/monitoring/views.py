@@ -237,7 +237,9 @@ def round_generate(request, pk):
 
 @login_required
 def round_document(request, pk):
-    """The monitoring report (绩效运行监控报告) in Word, for the region or one department."""
+    """The monitoring report (绩效运行监控报告) in Word (editable) or PDF (?format=pdf), for the region or one
+    department."""
+    from jixiao.core.outline import PdfUnavailable
     from jixiao.monitoring import document
 
     actor = actor_for(request.user)
@@ -245,8 +247,16 @@ def round_document(request, pk):
         raise PermissionDenied("您没有导出监控报告的权限")
     rnd = selectors.round_get(actor, pk)
     department = _department_from(request, actor)
-    content = document.round_document(actor, rnd, department=department)
     who = department.name if department else rnd.region.name
+    if request.GET.get("format") == "pdf":
+        try:
+            content = document.round_pdf(actor, rnd, department=department)
+        except PdfUnavailable:
+            messages.error(request, "本服务器未安装 PDF 排版组件（Pango），暂不能生成 PDF，请下载 Word 版。")
+            back = reverse("monitoring:dashboard") + f"?round={rnd.pk}"
+            return redirect(back + (f"&department={department.pk}" if department else ""))
+        return _attachment(content, f"{who}{rnd}绩效运行监控报告_{_stamp()}.pdf", "application/pdf")
+    content = document.round_document(actor, rnd, department=department)
     return _attachment(content, f"{who}{rnd}绩效运行监控报告_{_stamp()}.docx", DOCX)
 
 

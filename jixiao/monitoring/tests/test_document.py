@@ -231,3 +231,48 @@ def test_download_from_the_dashboard(client, cast, rnd):
     assert "医疗设备购置" not in text
     client.force_login(cast.users["agency_yes"])  # no aggregate right
     assert client.get(reverse("monitoring:round_document", args=[rnd.pk])).status_code == 403
+
+
+def _pdf_engine():
+    from jixiao.core.outline import PdfUnavailable, new_outline, render_pdf
+
+    try:
+        render_pdf(new_outline())
+    except PdfUnavailable:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _pdf_engine() and not __import__("os").environ.get("CI"),
+                    reason="no Pango on this machine (CI installs it)")
+def test_the_pdf_has_the_same_outline_in_a_cjk_font(client, cast, rnd):
+    import re
+
+    from jixiao.core.outline import render_pdf, to_html
+    from jixiao.monitoring.document import round_outline
+
+    outline = round_outline(actor(cast), rnd)
+    html = to_html(outline)
+    for h in HEADINGS:
+        assert h in html
+    assert SECRET_CODE in html and "某保密工程" not in html  # classified: by code only, as in Word
+    rendered = render_pdf(outline)
+    assert len(rendered.pages) >= 2
+    fonts = re.findall(rb"/BaseFont\s*/([^\s/]+)", rendered.write_pdf(uncompressed_pdf=True))
+    assert any(b"WenQuanYi" in f or b"Noto" in f for f in fonts), fonts  # not dropped to a Latin font
+    client.force_login(cast.users["finance_admin"])
+    resp = client.get(reverse("monitoring:round_document", args=[rnd.pk]), {"format": "pdf"})
+    assert resp.status_code == 200 and resp["Content-Type"] == "application/pdf"
+    assert resp.content.startswith(b"%PDF") and ".pdf" in resp["Content-Disposition"]
+
+
+def test_without_the_pdf_engine_the_page_says_so(client, cast, rnd, monkeypatch):
+    from jixiao.core import outline
+
+    def missing(doc):
+        raise outline.PdfUnavailable("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setattr(outline, "render_pdf", missing)
+    client.force_login(cast.users["finance_admin"])
+    resp = client.get(reverse("monitoring:round_document", args=[rnd.pk]), {"format": "pdf"}, follow=True)
+    assert resp.status_code == 200 and "暂不能生成 PDF" in resp.content.decode()
