@@ -31,14 +31,13 @@ Floors:
     &department=<its largest department>; the issue asks for within 5×. When the dashboard URL answers 404 the
     figure reads `missing`.
 
-Last run (PostgreSQL 15; 内蒙古: 116 rounds, 253,484 reports, 2,390,920 indicator rows; a shared 2-core machine
-with the test suite running beside it): tasks of the province's own round 10,120 in 23 s, the 115 rounds below
-243,364 in 466 s; first computation of all rounds 203 s. Recomputing every round: 69.8 s against 16.7 s for the one
-query reading the same rows, 4.19x (issue: 3x, not met: the pure rules cost about 20 µs a row in Python against 7
-for the driver's fetch; writes are skipped where nothing changed); the province's own round alone 2.31x (one run
-before 1.98x). Dashboard of the province's own round (10,120 reports, ~100 departments): p50 129 ms against a
-trivial page's 12.6 ms, 10.2x (issue: 5x, not met: the queries take ~30 ms, the rest is rendering the department
-table); one department's drill-down (948 reports) p50 45 ms, 3.6x (met).
+Last run (2026-12-06, PostgreSQL 15; 内蒙古: 116 rounds, 253,484 reports, 2,390,920 indicator rows; a shared 2-core
+machine): recomputing every round 23.8 s with writes (20.8 s reads and rules) against 9.79 s for the one query reading
+the same rows, 2.43x (issue: 3x, met; it was 4.42x before chunks were read raw, identical inputs remembered and the
+stored figures compared as one tuple); the province's own round alone 0.86x. Dashboard of the province's own round
+(10,120 reports, ~100 departments): p50 32.7 ms against a trivial page's 7.89 ms, 4.14x (issue: 5x, met; it was 9.8x
+before the grouped figures were stored with the round and the department table formatted in Python); one department's
+drill-down (948 reports) p50 25.1 ms, 3.18x.
 """
 
 from __future__ import annotations
@@ -231,11 +230,16 @@ def _floor(round_ids: list[int]) -> tuple[int, float]:
 def _compute_all(rounds, *, write: bool):
     from jixiao.monitoring import services
 
+    if os.environ.get("BENCH_MONITORING_MEMO") == "0":
+        services.MEMO_SIZE = 0  # every row computed afresh: the worst case, all inputs distinct
+
     started = time.perf_counter()
-    reports = rows = needs = 0
+    reports = rows = needs = hits = 0
     for rnd in rounds:
         res = services.compute_reports(rnd, write=write)
         reports, rows, needs = reports + res.reports, rows + res.rows, needs + res.needs_disposition
+        hits += res.memo_hits
+    _compute_all.memo_hits = hits
     return reports, rows, needs, time.perf_counter() - started
 
 
@@ -274,6 +278,9 @@ def _bench_compute(name: str, rounds):
     yield f"monitoring.compute_{name}.reports", reports, "reports"
     yield f"monitoring.compute_{name}.rows", rows, f"indicator rows ({fetched} rows fetched by the floor)"
     yield f"monitoring.compute_{name}.needs_disposition", needs, "reports"
+    hits = getattr(_compute_all, "memo_hits", 0)
+    yield (f"monitoring.compute_{name}.identical_inputs", f"{hits * 100 / (rows or 1):.1f}",
+           "% of rows reused an identical row's result (BENCH_MONITORING_MEMO=0: none)")
     yield (f"monitoring.compute_{name}.floor_one_query", round(floor, 2),
            f"s ({floor_a:.2f} before, {floor_b:.2f} after)")
     yield f"monitoring.compute_{name}.read_and_rules", round(read_s, 2), f"s ({read_s / floor:.2f}x the floor)"

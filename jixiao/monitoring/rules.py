@@ -142,7 +142,7 @@ def behind_schedule(budget: Money, spent: Money, tp: TimeProgress) -> Money:
 
 
 # --- execution ----------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(slots=True)  # values, not changed after creation (slots: made per row in batch)
 class ExecutionResult:
     budget: Money
     spent: Money
@@ -180,7 +180,7 @@ def execution_warning(budget: Money, spent: Money, tp: TimeProgress, params: Mon
     return ExecutionResult(budget, spent, tp, band.colour, band, bands, rate)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # values, not changed after creation (slots: made per row in batch)
 class FloorResult:
     month: int
     floor_pct: Decimal
@@ -205,7 +205,7 @@ def floor_check(budget: Money, spent: Money, period_end: datetime.date,
 
 
 # --- indicators ---------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(slots=True)  # values, not changed after creation (slots: made per row in batch)
 class IndicatorInput:
     """One indicator row as the rules need it: the goal sheet's target and the unit's report."""
 
@@ -235,7 +235,7 @@ def is_quantitative(comparator: str, target: Decimal | None) -> bool:
     return target is not None and (comparator in HIGHER or comparator in LOWER)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # values, not changed after creation (slots: made per row in batch)
 class IndicatorResult:
     row: IndicatorInput
     mode: str
@@ -327,7 +327,7 @@ def indicator_warning(row: IndicatorInput, tp: TimeProgress, params: MonitoringP
 
 
 # --- the subject --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(slots=True)  # values, not changed after creation (slots: made per row in batch)
 class GapResult:
     goal_progress_pct: Decimal
     execution_rate_pct: Decimal
@@ -393,7 +393,7 @@ def gap_check(progress: Fraction | None, execution: ExecutionResult, params: Mon
     return _gap(None if progress is None else (progress.numerator, progress.denominator), execution, params)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # values, not changed after creation (slots: made per row in batch)
 class SubjectResult:
     execution: ExecutionResult
     floor: FloorResult | None

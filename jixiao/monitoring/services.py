@@ -294,9 +294,11 @@ def _bulk_set(model, fields: list[str], rows: list[tuple]) -> None:
 
 
 def _dec(value) -> Decimal | None:
-    if value is None:
-        return None
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+    """A stored number as a Decimal: Decimal, its text (numerics read as text), or a float or int (SQLite)."""
+    kind = type(value)
+    if kind is Decimal or value is None:
+        return value
+    return Decimal(value) if kind is str else Decimal(str(value))
 
 
 @dataclass
@@ -309,7 +311,7 @@ class ComputeResult:
     memo_hits: int = 0  # indicator rows whose result was that of an identical row computed before
 
 
-MEMO_SIZE = 200_000  # distinct indicator inputs remembered while computing a round
+MEMO_SIZE = 200_000  # distinct indicator inputs remembered while computing a round (0: none)
 
 REPORT_FIGURES = ["time_progress", "execution_rate", "execution_colour", "goal_colour", "colour", "gap",
                   "gap_exceeded", "floor_breached", "impossible", "needs_disposition", "behind_amount", "rows_total",
@@ -393,7 +395,7 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
             rowres, row_colours = [], []
             for row in raw:
                 key = row[2:9]  # the rules' inputs; identical rows of a round have identical results
-                hit = memo.get(key)
+                hit = memo.get(key) if MEMO_SIZE else None
                 if hit is None:
                     c, t, u, cur, a, w, lk = key
                     ir = rules.indicator_warning(
