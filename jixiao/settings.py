@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "jixiao.exante",
     "jixiao.goals",
     "jixiao.monitoring",
+    "jixiao.evaluation",
     "jixiao.web",
     "jixiao.demo",
 ]

@@ -163,7 +163,7 @@ class QualitativeTier(TextChoices):
 
 
 class SatisfactionMode(TextChoices):
-    PROPORTIONAL = "proportional", "按比例：满意度×分值"
+    PROPORTIONAL = "proportional", "按定量指标计分：达到指标值得满分，未达到按完成比例"
     BANDS = "bands", "分档给分"
 
 
@@ -930,6 +930,12 @@ class SelfEvaluationParams(Section):
         ExecutionScoreMode.LINEAR, "预算执行率计分方式", "线性按执行率×分值计分，或按执行率档次计分",
         f"{S_10} 附1；{S_101} 三(七)")
     execution_score_cap: bool = P(True, "执行率得分不超过分值", "线性计分时得分以该项分值为上限", S_FASP)
+    execution_rate_cap: bool = P(
+        False, "执行率超过100%按100%计", "全年执行数超过全年预算数时，执行率按100%填列和计分（部分地方自评表口径）",
+        "地方公开的自评表")
+    execution_score_decimal_places: Annotated[int, Field(ge=0, le=4)] = P(
+        2, "执行率得分小数位", "预算执行率得分四舍五入保留的小数位数（部分地方取整数分）", "地方公开的自评表",
+        unit="位")
     execution_steps: list[StepBand] = P(
         lambda: [StepBand(min_rate=Decimal(100), score_pct=Decimal(100)),
                  StepBand(min_rate=Decimal(80), score_pct=Decimal(70)),
@@ -953,7 +959,8 @@ class SelfEvaluationParams(Section):
                  TierBand(tier=QualitativeTier.NOT_ACHIEVED, lower=Decimal(0))],
         "定性指标档次", "达成：分值的80%-100%；部分达成：60%-80%；未达成：0-60%", f"{S_10} 第十六条", unit="%")
     satisfaction_mode: SatisfactionMode = P(
-        SatisfactionMode.PROPORTIONAL, "满意度计分方式", "按满意度比例计分，或按档次计分", f"{S_10}；{S_101} 三(七)")
+        SatisfactionMode.PROPORTIONAL, "满意度计分方式",
+        "按定量指标规则计分（达到指标值得满分，否则按完成比例），或按满意度档次计分", f"{S_10}；{S_101} 三(七)")
     satisfaction_bands: list[StepBand] = P(
         lambda: [StepBand(min_rate=Decimal(90), score_pct=Decimal(100)),
                  StepBand(min_rate=Decimal(80), score_pct=Decimal(80)),
