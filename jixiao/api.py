@@ -11,6 +11,7 @@ from jixiao.budget.api import router as budget_router
 from jixiao.core.api import AUTH, ChineseJSONRenderer, api_actor, install_error_handlers
 from jixiao.core.permissions import Action
 from jixiao.costs.api import router as costs_router
+from jixiao.evaluation.api import router as evaluation_router
 from jixiao.exante.api import router as exante_router
 from jixiao.goals.api import router as goals_router
 from jixiao.goals.api_check import router as goals_check_router
@@ -63,6 +64,7 @@ api.add_router("/goals/check", goals_check_router, tags=["绩效目标校验（�
 api.add_router("/goals", goals_router, tags=["绩效目标"])
 api.add_router("/costs", costs_router, tags=["支出标准"])
 api.add_router("/monitoring", monitoring_router, tags=["绩效运行监控"])
+api.add_router("/evaluation", evaluation_router, tags=["绩效评价"])
 
 
 class AuditEventOut(Schema):

@@ -13,4 +13,5 @@ urlpatterns = [
     path("goals/", include("jixiao.goals.urls")),
     path("costs/", include("jixiao.costs.urls")),
     path("monitoring/", include("jixiao.monitoring.urls")),
+    path("evaluation/", include("jixiao.evaluation.urls")),
 ]

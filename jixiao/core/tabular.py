@@ -151,6 +151,38 @@ def iter_sheet_rows(data: bytes, filename: str = "", *, sheet: str | None = None
             yield tuple(r)
 
 
+def iter_workbook(data: bytes, filename: str = "", *, max_sheets: int = 200) -> Iterator[tuple[str, list[tuple]]]:
+    """Every sheet of a workbook as (sheet name, its rows as tuples of raw cell values); a CSV is one sheet."""
+    fmt = sniff_format(data[:4096], filename)
+    if fmt == "xlsx":
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise TableFormatError("Excel 文件已损坏或不是有效的 .xlsx 文件") from exc
+        try:
+            for ws in wb.worksheets[:max_sheets]:
+                if getattr(ws, "sheet_state", "visible") != "visible":
+                    continue
+                yield ws.title, list(ws.iter_rows(values_only=True))
+        finally:
+            wb.close()
+    elif fmt == "xls":
+        from python_calamine import CalamineWorkbook
+
+        try:
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            names = wb.sheet_names[:max_sheets]
+            sheets = [(name, [tuple(r) for r in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)])
+                      for name in names]
+        except Exception as exc:  # calamine raises its own error types for corrupt files
+            raise TableFormatError("Excel 文件已损坏或不是有效的 .xls 文件") from exc
+        yield from sheets
+    else:
+        yield "", list(iter_sheet_rows(data, filename))
+
+
 def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 

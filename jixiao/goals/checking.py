@@ -24,38 +24,18 @@ from jixiao.goals.models import AllocationMethod, SheetKind
 from jixiao.indicators import rules as indicator_rules
 from jixiao.indicators.models import Comparator, Level1, ValueBasis
 from jixiao.policy.schema import GoalParams, PolicyParams, ProjectCategory
+from jixiao.policy.selectors import ChosenParams as CheckParams  # the rules a dry run applies (old name)
 
 SHEET_SUFFIXES = (".xlsx", ".xls", ".csv")
 MAX_JSON_ROWS = 2000
 
 
-@dataclass(frozen=True)
-class CheckParams:
-    """The rules a dry run applies, and where they come from (shown in reports)."""
-
-    params: PolicyParams
-    label: str
-    profile_id: int | None = None
-
-
 def params_for(*, preset: str | None = None, region=None, year: int | None = None) -> CheckParams:
     """The rules of a named preset, or the effective profile of a region and year (the national preset when
     neither is given). Raises ValidationError({"preset": ...}) for an unknown preset name."""
-    from jixiao.policy.presets import NATIONAL, PRESETS, preset_params
+    from jixiao.policy.selectors import chosen_params
 
-    if preset:
-        if preset not in PRESETS:
-            names = "、".join(PRESETS)
-            raise ValidationError({"preset": [f"预设“{preset}”不存在，可选：{names}"]})
-        return CheckParams(preset_params(preset), f"预设：{PRESETS[preset].name}")
-    if region is None:
-        return CheckParams(preset_params(NATIONAL), f"预设：{PRESETS[NATIONAL].name}")
-    from jixiao.policy.selectors import current_year, effective_profile
-
-    year = year or current_year()
-    eff = effective_profile(region, year)
-    name = getattr(region, "name", str(region))
-    return CheckParams(eff.params, f"{name}{year}年度政策配置（{eff.origin_label}：{eff.name}）", eff.profile_id)
+    return chosen_params(preset=preset, region=region, year=year)
 
 
 def _goals(params) -> GoalParams:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -182,6 +182,34 @@ def visible_profiles(actor: Actor) -> QuerySet:
     if not actor.grants:
         return PolicyProfile.objects.none()
     return PolicyProfile.objects.filter(Q(region__isnull=True) | Q(region_id__in=readable_region_ids(actor)))
+
+
+@dataclass(frozen=True)
+class ChosenParams:
+    """The rules a dry run (a check or a trial scoring) applies, and where they come from (shown in reports)."""
+
+    params: PolicyParams
+    label: str
+    profile_id: int | None = None
+
+
+def chosen_params(*, preset: str | None = None, region=None, year: int | None = None) -> ChosenParams:
+    """The rules of a named preset, or the effective profile of a region and year (the national preset when
+    neither is given). Raises ValidationError({"preset": ...}) for an unknown preset name. The caller checks that
+    the actor may read the region."""
+    from jixiao.policy.presets import PRESETS
+
+    if preset:
+        if preset not in PRESETS:
+            names = "、".join(PRESETS)
+            raise ValidationError({"preset": [f"预设“{preset}”不存在，可选：{names}"]})
+        return ChosenParams(preset_params(preset), f"预设：{PRESETS[preset].name}")
+    if region is None:
+        return ChosenParams(preset_params(NATIONAL), f"预设：{PRESETS[NATIONAL].name}")
+    year = year or current_year()
+    eff = effective_profile(region, year)
+    name = getattr(region, "name", str(region))
+    return ChosenParams(eff.params, f"{name}{year}年度政策配置（{eff.origin_label}：{eff.name}）", eff.profile_id)
 
 
 def profile_versions(actor: Actor, region, fiscal_year: int) -> QuerySet:
