@@ -25,7 +25,7 @@ from jixiao.core.money import Money
 from jixiao.core.tabular import CellError, iter_workbook, normalise_label
 from jixiao.evaluation import rules
 from jixiao.goals.values import looks_like_date, normalise_comparator, parse_number, split_target
-from jixiao.policy.schema import Grade
+from jixiao.policy.schema import Grade, QualitativeTier
 
 # Header labels (normalised: no spaces, half-width brackets, lower case).
 L_NAME = ("三级指标", "指标名称", "三级指标名称", "绩效指标名称", "具体指标")
@@ -117,6 +117,17 @@ def _is_blank(value) -> bool:
     return _text(value).replace(" ", "") in _BLANK_MARKS
 
 
+_BRACKETS = re.compile(r"\([^)]*\)|\[[^]]*\]|【[^】]*】")
+_NAMES: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _names(labels: tuple[str, ...]) -> frozenset[str]:
+    names = _NAMES.get(labels)
+    if names is None:
+        names = _NAMES[labels] = frozenset(normalise_label(x) for x in labels)
+    return names
+
+
 class _Grid:
     def __init__(self, rows: list[tuple]):
         width = max((len(r) for r in rows), default=0)
@@ -124,11 +135,13 @@ class _Grid:
         self.norm = [[normalise_label(v) if isinstance(v, str) else "" for v in r] for r in self.rows]
         self.width = width
 
-    def find(self, r: int, labels: tuple[str, ...], *, exact: bool = True) -> int | None:
+    def find(self, r: int, labels: tuple[str, ...]) -> int | None:
+        """The first column of row r whose label is one of `labels`, or is one once a bracketed note is taken off
+        ("年度指标值(A)", "执行率(B/A)", "分值(10分)", "得分（分）")."""
         cells = self.norm[r]
-        names = {normalise_label(x) for x in labels}
+        names = _names(labels)
         for c, v in enumerate(cells):
-            if v and (v in names if exact else any(n in v for n in names)):
+            if v and (v in names or _BRACKETS.sub("", v) in names):
                 return c
         return None
 
@@ -372,6 +385,8 @@ def read_line(t: ReadTable, r: int, cell, level1: str, level2: str, name: str) -
     tier = ""
     if comparator == "qualitative" or (actual is None and actual_text):
         tier = rules.tier_from_text(actual_text)
+        if not tier and actual_text and normalise_label(actual_text) == normalise_label(target_text):
+            tier = QualitativeTier.ACHIEVED  # the result written as the target's own words: reached
         if comparator != "qualitative":
             target = None  # a number was set but the result is words: judged by its tier
         if not tier:

@@ -157,3 +157,33 @@ def test_csv_is_read_too():
     assert t.project == "农村义务教育学生营养改善计划" and len(t.lines) == 6
     # "0.9" written as text is 0.9%, unless the amounts say 90%
     assert t.execution_rate_pct == D(90)
+
+
+FASP_EXPORT = [
+    ["项目支出绩效自评表（2025年度）"],
+    ["项目名称", "高标准农田建设", None, "主管部门", "农业农村局"],
+    ["金额单位：万元"],
+    ["资金情况", "年初预算数", "全年预算数（A）", "全年执行数（B）", "分值", "执行率（B/A）", "得分"],
+    ["年度资金总额：", 500, 500, 450.5, "10分", "90.10%", 9.01],
+    ["一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "权重（分）", "实际完成值", "得分",
+     "偏差原因分析及改进措施"],
+    ["产出指标", "数量指标", "建设面积", "≥", 1, "万亩", 30, 1.02, 30, None],
+    [None, "时效指标", "完工时间", "定性", "2025年11月底前", None, 20, "2025年10月完工", 20, None],
+    ["效益指标", "经济效益指标", "亩均增产", "≥", "50", "公斤", 20, "48", 19.2, "部分地块受旱"],
+    [None, "可持续影响指标", "农田长期发挥效益", "定性", "有效提升", None, 10, "有效提升", 10, None],
+    ["满意度指标", "服务对象满意度指标", "农户满意度", "≥", "90", "%", 10, "93", 10, None],
+    ["总分", None, None, None, None, None, 100, None, 98.21],
+]
+
+
+def test_reads_a_fasp_export_with_bracketed_headers_and_a_comparator_column():
+    (t,) = s.read_workbook(_xlsx(FASP_EXPORT)).tables
+    assert t.errors == []
+    assert (t.project, t.department, t.year) == ("高标准农田建设", "农业农村局", 2025)
+    assert (t.execution_weight, t.execution_rate_pct, t.execution_score) == (D(10), D("90.10"), D("9.01"))
+    assert [ln.line.comparator for ln in t.lines] == ["ge", "qualitative", "ge", "qualitative", "ge"]
+    assert t.lines[0].line.unit == "万亩"
+    assert t.lines[3].line.tier == QualitativeTier.ACHIEVED  # the target's own words
+    out = trial_table(t, P)
+    assert out["findings"] == [], out["findings"]
+    assert out["total"] == "98.21"
