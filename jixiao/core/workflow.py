@@ -73,6 +73,41 @@ class Workflow:
         return [t for t in self.transitions if obj.state in t.sources]
 
 
+def _after_unit_submit(states) -> Callable[[object, str], str]:
+    def target(report, role: str) -> str:
+        from jixiao.organisations.models import Role
+
+        if report.unit_id is None or role == Role.DEPARTMENT:
+            return states.DEPARTMENT_PASSED
+        return states.SUBMITTED
+
+    return target
+
+
+def unit_report_workflow(name: str, states: type) -> Workflow:
+    """A report a unit fills in for one subject and submits; its department reviews it (a department's own subject,
+    or one the department submits, goes straight to the bureau); the finance bureau accepts it or returns it; a
+    returned report is edited and submitted again. `states` is a TextChoices with DRAFT, SUBMITTED,
+    DEPARTMENT_PASSED, RETURNED and ACCEPTED (monitoring reports, self-evaluations)."""
+    s = states
+    return Workflow(
+        name=name,
+        states=states,
+        initial=s.DRAFT,
+        editable_states=frozenset({s.DRAFT, s.RETURNED}),
+        transitions=[
+            Transition("submit", "提交", (s.DRAFT, s.RETURNED), _after_unit_submit(states), Action.SUBMIT),
+            Transition("withdraw", "撤回", (s.SUBMITTED,), s.DRAFT, Action.SUBMIT),
+            Transition("department_pass", "主管部门审核通过", (s.SUBMITTED,), s.DEPARTMENT_PASSED, Action.REVIEW),
+            Transition("department_return", "主管部门退回修改", (s.SUBMITTED,), s.RETURNED, Action.REVIEW,
+                       comment_required=True),
+            Transition("accept", "财政审核通过", (s.DEPARTMENT_PASSED,), s.ACCEPTED, Action.APPROVE),
+            Transition("finance_return", "财政退回修改", (s.DEPARTMENT_PASSED,), s.RETURNED, Action.APPROVE,
+                       comment_required=True),
+        ],
+    )
+
+
 def available_transitions(actor: Actor, obj) -> list[Transition]:
     """The transitions this actor may fire on this document now (for buttons and the API)."""
     from jixiao.core.permissions import can

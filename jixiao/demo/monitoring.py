@@ -74,6 +74,7 @@ def seed_monitoring(region: Region, year: int, *, actor: Actor, seed: int = 1) -
     """Open (as `actor`, the region's finance admin) and fill the demo round. Returns counts (reports, rows,
     dispositions)."""
     from jixiao.core.money import Money
+    from jixiao.goals.values import number_in
     from jixiao.monitoring import services
     from jixiao.monitoring.models import MonitoringDisposition, MonitoringIndicator, MonitoringReport
     from jixiao.monitoring.workflows import DispositionState, ReportState
@@ -100,7 +101,7 @@ def seed_monitoring(region: Region, year: int, *, actor: Actor, seed: int = 1) -
         for row in rows_by_report.get(report.pk, []):
             for field, value in _fill(rng, row, tp).items():
                 setattr(row, field, value)
-            row.current_number = services._number(row.current_value) if row.current_value else None
+            row.current_number = number_in(row.current_value) if row.current_value else None
             changed_rows.append(row)
         spent = report.recorded_spent
         report.expected_year_end = Money(max(report.budget_amount.fen, spent.fen) if rng.random() < 0.8

@@ -273,3 +273,18 @@ def per_unit(unit: str | None) -> str:
     """The output unit of a "元/人" style unit ("人"), "" when there is none."""
     u = _norm(unit or "")
     return u.split("/", 1)[1] if "/" in u else ""
+
+
+def number_in(text: str) -> Decimal | None:
+    """The number a result cell holds ("45", "45.5%", "≥95", "1,200人"), to six decimals as stored; None if none."""
+    if not text:
+        return None
+    number = parse_number(text)
+    if number is None:
+        _, number, _ = split_target(text)
+    if number is None:
+        return None
+    try:
+        return number.quantize(Decimal("0.000001"))
+    except InvalidOperation:
+        return None

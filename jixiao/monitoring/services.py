@@ -2,7 +2,7 @@
 
 Keyword-only, `actor` first, atomic, audited; messages in Chinese per field (`ValidationError({field: [...]})`,
 rows as `rows.<n>.<field>`). Batch work (a province's round: hundreds of thousands of reports, millions of rows) goes
-through bulk reads of plain values, the pure rules and bulk writes (`_bulk_set`), never a query per report.
+through bulk reads of plain values, the pure rules and bulk writes (`jixiao.core.bulk`), never a query per report.
 """
 
 from __future__ import annotations
@@ -13,16 +13,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from jixiao.core import audit, workflow
+from jixiao.core.bulk import as_money, bulk_set, raw_rows
+from jixiao.core.bulk import stored_decimal as _dec
 from jixiao.core.calendar import add_working_days
 from jixiao.core.money import Money, MoneyParseError
 from jixiao.core.permissions import Action, Actor, authorize
 from jixiao.core.workflow import claim_lock
+from jixiao.goals.values import number_in
 from jixiao.monitoring import rules
 from jixiao.monitoring.choices import Achievement, DeviationCause, Likelihood, RoundKind
 from jixiao.monitoring.models import (
@@ -32,28 +35,20 @@ from jixiao.monitoring.models import (
     MonitoringRound,
 )
 from jixiao.monitoring.workflows import DONE_STATES, DispositionState, ReportState
-from jixiao.policy.schema import Colour, MonitoringParams, PolicyParams
+from jixiao.policy.schema import Colour, MonitoringParams
 from jixiao.policy.schema import Disposition as Measure
+from jixiao.policy.selectors import params_at
 
 CHUNK = 2000
 SPECIAL_BOND = "special_bond"
 
 
 # --- parameters ---------------------------------------------------------------------------------------------------
-def _params_of(region_id: int, year: int, profile_id: int | None) -> PolicyParams:
-    from jixiao.policy.selectors import effective_profile, params_for_version
-
-    if profile_id:
-        try:
-            return params_for_version(profile_id)
-        except ObjectDoesNotExist:
-            pass
-    return effective_profile(region_id, year).params
 
 
 def round_params(rnd: MonitoringRound) -> MonitoringParams:
     """The monitoring parameters the round was created under (the profile version recorded on it)."""
-    return _params_of(rnd.region_id, rnd.fiscal_year.year, rnd.profile_id).monitoring
+    return params_at(rnd.region_id, rnd.fiscal_year.year, rnd.profile_id).monitoring
 
 
 def round_time_progress(rnd: MonitoringRound, params: MonitoringParams | None = None) -> rules.TimeProgress:
@@ -176,13 +171,6 @@ def _target_number(text: str) -> Decimal | None:
         return None
 
 
-def _as_money(value) -> Money:
-    """A Sum() of a MoneyField (Money, or None for no rows, or fen on backends that lose the field) as Money."""
-    if value is None:
-        return Money(0)
-    return value if isinstance(value, Money) else Money(int(value))
-
-
 def round_generate(rnd: MonitoringRound, progress: Callable[[int, int], None] | None = None) -> int:
     """Create the missing tasks of a round (one report per subject in scope, with the goal sheet's rows and the
     spending recorded up to the data month). Idempotent: subjects that already have a report are skipped. Returns
@@ -209,7 +197,7 @@ def round_generate(rnd: MonitoringRound, progress: Callable[[int, int], None] | 
         for sid, region_id, dept_id, unit_id, annual, adjusted, budget_kind in chunk:
             sheet = sheets.get(sid)
             budget = adjusted if adjusted is not None else annual
-            recorded = _as_money(spent.get(sid))
+            recorded = as_money(spent.get(sid))
             tasks = [{"name": t.get("name", ""), "content": t.get("content", ""), "progress": ""}
                      for t in (sheet[4] if sheet else []) or []]
             reports.append(MonitoringReport(
@@ -255,52 +243,16 @@ def round_refresh_spending(rnd: MonitoringRound) -> int:
                  .values("subject_id").annotate(total=Sum("amount")).values_list("subject_id", "total"))
     updates = []
     for pk, sid, recorded, to_date, annual, adjusted in reports:
-        new = _as_money(spent.get(sid))
+        new = as_money(spent.get(sid))
         follow = to_date is None or to_date == recorded
         updates.append((pk, new.fen, new.fen if follow else to_date.fen, (adjusted if adjusted is not None
                                                                             else annual).fen))
-    _bulk_set(MonitoringReport, ["recorded_spent", "spent_to_date", "budget_amount"], updates)
+    bulk_set(MonitoringReport, ["recorded_spent", "spent_to_date", "budget_amount"], updates)
     round_summarize(rnd)
     return len(updates)
 
 
 # --- computing warnings -------------------------------------------------------------------------------------------
-def _bulk_set(model, fields: list[str], rows: list[tuple]) -> None:
-    """UPDATE model SET fields WHERE id = row[0], for many rows at once: on PostgreSQL through COPY into a temporary
-    table and one UPDATE … FROM; elsewhere executemany. Values must already be what the columns store."""
-    if not rows:
-        return
-    table = model._meta.db_table
-    columns = [model._meta.get_field(f).column for f in fields]
-    qn = connection.ops.quote_name
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            types = {f: model._meta.get_field(f).db_type(connection) for f in fields}
-            tmp = f"tmp_{table}_set"
-            cursor.execute(f"CREATE TEMPORARY TABLE {tmp} (id bigint, "
-                           + ", ".join(f"{qn(c)} {types[f]}" for f, c in zip(fields, columns, strict=True))
-                           + ") ON COMMIT DROP")
-            with cursor.cursor.copy(f"COPY {tmp} (id, {', '.join(qn(c) for c in columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            # identifiers from the model's own metadata, values through COPY: nothing from outside in the SQL
-            assignments = ", ".join(f"{qn(c)} = s.{qn(c)}" for c in columns)
-            cursor.execute(f"UPDATE {qn(table)} AS t SET {assignments} FROM {tmp} AS s WHERE t.id = s.id")  # noqa: S608
-            cursor.execute(f"DROP TABLE {tmp}")
-        else:
-            assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
-            sql = f"UPDATE {qn(table)} SET {assignments} WHERE id = %s"  # noqa: S608 - identifiers from model metadata
-            cursor.executemany(sql, [(*row[1:], row[0]) for row in rows])
-
-
-def _dec(value) -> Decimal | None:
-    """A stored number as a Decimal: Decimal, its text (numerics read as text), or a float or int (SQLite)."""
-    kind = type(value)
-    if kind is Decimal or value is None:
-        return value
-    return Decimal(value) if kind is str else Decimal(str(value))
-
-
 @dataclass
 class ComputeResult:
     reports: int = 0
@@ -324,20 +276,6 @@ def _stored(value):
     if isinstance(value, Money):
         return value.fen
     return _dec(value) if isinstance(value, float) else value
-
-
-def _raw_rows(qs, *, numeric_as_text: bool = False) -> list[tuple]:
-    """Run the ORM's query on a plain cursor: values as the driver gives them, without the per-value converters of
-    Django (money stays in fen). `numeric_as_text` (PostgreSQL): numeric columns arrive as their text, which hashes
-    and compares cheaply; the rules turn them into Decimals only for inputs not seen before."""
-    sql, sql_params = qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        if numeric_as_text and connection.vendor == "postgresql":
-            from psycopg.types.string import TextLoader
-
-            cursor.cursor.adapters.register_loader("numeric", TextLoader)
-        cursor.execute(sql, sql_params)
-        return cursor.fetchall()
 
 
 def _same(new: Decimal | None, old) -> bool:
@@ -374,11 +312,11 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
     for start in range(0, len(ids), CHUNK * 5):
         chunk = ids[start:start + CHUNK * 5]
         lo, hi = chunk[0], chunk[-1]
-        reports = _raw_rows(MonitoringReport.objects.filter(round=rnd, pk__gte=lo, pk__lte=hi).order_by("pk")
+        reports = raw_rows(MonitoringReport.objects.filter(round=rnd, pk__gte=lo, pk__lte=hi).order_by("pk")
                             .values_list("pk", "budget_amount", "spent_to_date", "recorded_spent", *REPORT_FIGURES))
         rows_by_report: dict[int, list] = defaultdict(list)
         # by the report id range alone (an index range scan); rows of other rounds' reports in the range are skipped
-        for row in _raw_rows(MonitoringIndicator.objects.filter(report_id__gte=lo, report_id__lte=hi)
+        for row in raw_rows(MonitoringIndicator.objects.filter(report_id__gte=lo, report_id__lte=hi)
                              .order_by("report_id", "position", "id")
                              .values_list("report_id", "pk", "comparator", "target_number", "unit", "current_number",
                                           "achievement", "weight", "likelihood", "colour", "ratio"),
@@ -429,8 +367,8 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
         result.changed_reports += len(report_updates)
         result.changed_rows += len(row_updates)
         if write:
-            _bulk_set(MonitoringReport, [*REPORT_FIGURES, "computed_at"], report_updates)
-            _bulk_set(MonitoringIndicator, ["colour", "ratio"], row_updates)
+            bulk_set(MonitoringReport, [*REPORT_FIGURES, "computed_at"], report_updates)
+            bulk_set(MonitoringIndicator, ["colour", "ratio"], row_updates)
     result.memo_hits = hits
     if write:
         round_summarize(rnd)
@@ -504,24 +442,6 @@ def _money(value, field: str, errors: dict) -> Money | None:
         return None
 
 
-def _number(text: str) -> Decimal | None:
-    from jixiao.goals.values import parse_number
-
-    if not text:
-        return None
-    number = parse_number(text)
-    if number is None:
-        from jixiao.goals.values import split_target
-
-        _, number, _ = split_target(text)
-    if number is None:
-        return None
-    try:
-        return number.quantize(Decimal("0.000001"))
-    except InvalidOperation:
-        return None
-
-
 def report_save(*, actor: Actor, report: MonitoringReport, data: dict, expected_lock_version: int) -> dict:
     """Save the unit's form: amounts (`spent_to_date`, `expected_year_end`, as yuan text), the text fields, main tasks'
     progress and `rows` ({position: {current_value, achievement, expected_value, deviation_causes, cause_note,
@@ -566,7 +486,7 @@ def report_save(*, actor: Actor, report: MonitoringReport, data: dict, expected_
             if f in item:
                 v[f] = str(item.get(f) or "").strip()
         if "current_value" in v:
-            v["current_number"] = _number(v["current_value"])
+            v["current_number"] = number_in(v["current_value"])
             if v["current_value"] and v["current_number"] is None and rules.is_quantitative(row.comparator,
                                                                                            row.target_number):
                 errors.setdefault(f"{k}.current_value", []).append(f"{where}：当前完成值须为数值，如“45”或“45.5”")
@@ -776,7 +696,7 @@ def disposition_problems(d: MonitoringDisposition) -> dict[str, list[str]]:
         if sheet is None or sheet.state not in LOCKED_STATES:
             errors.setdefault("measure", []).append("该项目的绩效目标不在已批复（已下达）状态，无法同步调整目标")
         elif subject.special_category == SPECIAL_BOND:
-            params = _params_of(d.region_id, d.report.round.fiscal_year.year, d.report.round.profile_id)
+            params = params_at(d.region_id, d.report.round.fiscal_year.year, d.report.round.profile_id)
             if params.goals.special_bond_no_adjustment:
                 errors.setdefault("measure", []).append("专项债券项目绩效目标原则上不作调整，请选择其他处置方式")
     return errors

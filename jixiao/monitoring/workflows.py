@@ -13,7 +13,7 @@ by the sweep (`services.disposition_sweep`): the subject's payments are blocked 
 from django.db import models
 
 from jixiao.core.permissions import Action
-from jixiao.core.workflow import Transition, Workflow
+from jixiao.core.workflow import Transition, Workflow, unit_report_workflow
 
 
 class ReportState(models.TextChoices):
@@ -28,30 +28,7 @@ R = ReportState
 DONE_STATES = frozenset({R.SUBMITTED, R.DEPARTMENT_PASSED, R.ACCEPTED})  # counted as reported (完成率)
 
 
-def _after_submit(report, role: str) -> str:
-    from jixiao.organisations.models import Role
-
-    if report.unit_id is None or role == Role.DEPARTMENT:
-        return R.DEPARTMENT_PASSED
-    return R.SUBMITTED
-
-
-REPORT_WORKFLOW = Workflow(
-    name="monitoring_report",
-    states=ReportState,
-    initial=R.DRAFT,
-    editable_states=frozenset({R.DRAFT, R.RETURNED}),
-    transitions=[
-        Transition("submit", "提交", (R.DRAFT, R.RETURNED), _after_submit, Action.SUBMIT),
-        Transition("withdraw", "撤回", (R.SUBMITTED,), R.DRAFT, Action.SUBMIT),
-        Transition("department_pass", "主管部门审核通过", (R.SUBMITTED,), R.DEPARTMENT_PASSED, Action.REVIEW),
-        Transition("department_return", "主管部门退回修改", (R.SUBMITTED,), R.RETURNED, Action.REVIEW,
-                   comment_required=True),
-        Transition("accept", "财政审核通过", (R.DEPARTMENT_PASSED,), R.ACCEPTED, Action.APPROVE),
-        Transition("finance_return", "财政退回修改", (R.DEPARTMENT_PASSED,), R.RETURNED, Action.APPROVE,
-                   comment_required=True),
-    ],
-)
+REPORT_WORKFLOW = unit_report_workflow("monitoring_report", ReportState)
 
 
 class DispositionState(models.TextChoices):

@@ -212,6 +212,17 @@ def chosen_params(*, preset: str | None = None, region=None, year: int | None = 
     return ChosenParams(eff.params, f"{name}{year}年度政策配置（{eff.origin_label}：{eff.name}）", eff.profile_id)
 
 
+def params_at(region_id: int, year: int, profile_id: int | None) -> PolicyParams:
+    """The parameters a document was created under: its recorded profile version, or (when none was recorded or it
+    is gone) the profile in force for its region and year."""
+    if profile_id:
+        try:
+            return params_for_version(profile_id)
+        except PolicyProfile.DoesNotExist:
+            pass
+    return effective_profile(region_id, year).params
+
+
 def profile_versions(actor: Actor, region, fiscal_year: int) -> QuerySet:
     """All versions of one region's own profile for one year, newest first, as the actor may read them."""
     return (visible_profiles(actor).filter(region=region, fiscal_year=fiscal_year)
