@@ -5,3 +5,14 @@ class EvaluationConfig(AppConfig):
     name = "jixiao.evaluation"
     label = "evaluation"
     verbose_name = "绩效评价"
+
+    def ready(self):
+        from jixiao.core.permissions import DocType, register
+        from jixiao.evaluation.models import SelfEvaluation, SelfEvaluationRound
+        from jixiao.evaluation.workflows import SELF_EVALUATION_WORKFLOW
+
+        classified = ("subject__is_classified", "department__is_classified")
+        register(SelfEvaluation, DocType(subject="subject_id", classified=classified,
+                                         editable_states=SELF_EVALUATION_WORKFLOW.editable_states))
+        # A round belongs to its region only: the bureau of the region opens and scores it (Action.APPROVE).
+        register(SelfEvaluationRound, DocType(department=None, unit=None))

@@ -185,14 +185,14 @@ def execution_score(funds: FundsInput, weight: Decimal, params: SelfEvaluationPa
     basis = params.execution_rate_basis
     if funds.received is None and basis == ExecutionBasis.FUNDS_RECEIVED:
         basis = ExecutionBasis.ANNUAL_BUDGET  # no funds-received figure: the sheet's own columns
-    if not weight:
-        return ExecutionScore(ZERO, None, ZERO, ZERO, Method.NO_WEIGHT, basis)
     den = _basis_amount(funds, basis).fen
     rate = None if den <= 0 else Decimal(funds.executed.fen) / Decimal(den)
     used = ZERO if rate is None else max(rate, ZERO)
     capped = False
     if params.execution_rate_cap and used > 1:
         used, capped = Decimal(1), True
+    if not weight:  # the frame gives no execution score: the rate is still shown
+        return ExecutionScore(ZERO, rate, used, ZERO, Method.NO_WEIGHT, basis, None, capped)
     places = params.execution_score_decimal_places
     if params.execution_score_mode == ExecutionScoreMode.STEPPED:
         if funds.finished and den > 0 and funds.executed.fen <= den:

@@ -1,0 +1,139 @@
+"""Self-evaluation (单位自评): a round per region and year creates one sheet per subject that had a budget in the
+year, with the goal sheet's indicators as its lines; the unit fills in the results, the rules score it, the department
+and the bureau review it.
+
+The scores are stored on the sheet and its lines when it is saved or the round is scored, so lists and roll-ups are
+one indexed aggregate; the rules that made them are in `jixiao.evaluation.rules` and every screen recomputes the
+explanation from the stored inputs.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from jixiao.core.models import OrgScoped, WorkflowDocument
+from jixiao.core.money import MoneyField
+from jixiao.evaluation.rules import OVERSHOOT_REASONS
+from jixiao.evaluation.workflows import SELF_EVALUATION_WORKFLOW, SelfEvaluationState
+from jixiao.indicators.models import Comparator, Level1
+from jixiao.policy.schema import Grade, QualitativeTier
+
+SCORE = {"max_digits": 7, "decimal_places": 2, "null": True, "blank": True}
+
+
+class SelfEvaluationRound(models.Model):
+    """One year's self-evaluation of one region: the tasks of every subject in scope, due on the profile's date."""
+
+    region = models.ForeignKey("organisations.Region", on_delete=models.PROTECT, related_name="+",
+                               verbose_name="区划")
+    fiscal_year = models.ForeignKey("budget.FiscalYear", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField("名称", max_length=60)
+    due = models.DateField("报送截止日", null=True, blank=True, help_text="为空表示随部门决算报送")
+    profile_id = models.BigIntegerField("政策配置版本", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    scored_at = models.DateTimeField("最近计分时间", null=True, blank=True)
+    summary = models.JSONField("汇总", default=dict, blank=True,
+                               help_text="任务数、已完成数、各等级数、平均分（计分时写入）")
+
+    class Meta:
+        verbose_name = "单位自评任务"
+        ordering = ["-fiscal_year__year", "region__code"]
+        constraints = [models.UniqueConstraint(fields=["region", "fiscal_year"], name="uniq_self_evaluation_round")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SelfEvaluation(OrgScoped, WorkflowDocument):
+    """项目支出绩效自评表 (or the department-wide one) of one subject."""
+
+    round = models.ForeignKey(SelfEvaluationRound, on_delete=models.CASCADE, related_name="evaluations")
+    subject = models.ForeignKey("budget.PerformanceSubject", on_delete=models.CASCADE,
+                                related_name="self_evaluations")
+    goal_sheet = models.ForeignKey("goals.GoalSheet", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    goal_revision = models.PositiveIntegerField("绩效目标版本", default=1)
+    budget_kind = models.CharField("预算类别", max_length=20, blank=True)
+    frame_code = models.CharField("指标框架", max_length=40, blank=True)
+    execution_weight = models.DecimalField("预算执行率分值", max_digits=6, decimal_places=2, default=10)
+    # funds (资金情况): the total row, the three 其中 rows where the unit gives them
+    initial_budget = MoneyField("年初预算数(元)", default=0)
+    annual_budget = MoneyField("全年预算数(元)", default=0)
+    recorded_executed = MoneyField("执行记录全年累计(元)", default=0, help_text="一体化系统执行记录的全年累计")
+    executed = MoneyField("全年执行数(元)", default=0, help_text="默认取执行记录，单位可更正并说明")
+    executed_note = models.CharField("执行数更正说明", max_length=300, blank=True)
+    received = MoneyField("实际到位资金(元)", null=True, blank=True)
+    funds_breakdown = models.JSONField(
+        "资金来源明细", default=dict, blank=True,
+        help_text="当年财政拨款/上年结转资金/其他资金 各自的年初预算数、全年预算数、全年执行数（元，字符串）")
+    finished = models.BooleanField("项目已完成", null=True, blank=True)
+    expected_goal = models.TextField("年度总体目标（预期）", blank=True)
+    achieved_goal = models.TextField("年度总体目标实际完成情况", blank=True)
+    duties = models.TextField("年度履职目标", blank=True)
+    main_tasks = models.JSONField("主要任务完成情况", default=list, blank=True)
+    funds_explanation = models.TextField("执行率偏低原因及整改措施", blank=True)
+    conclusion_explanation = models.TextField("自评结果偏低原因及整改措施", blank=True)
+    # computed by the rules
+    execution_rate = models.DecimalField("预算执行率(%)", max_digits=10, decimal_places=2, null=True, blank=True)
+    execution_score = models.DecimalField("执行率得分", **SCORE)
+    indicator_score = models.DecimalField("指标得分", **SCORE)
+    total_score = models.DecimalField("自评总分", **SCORE)
+    grade = models.CharField("自评等级", max_length=10, choices=Grade.choices, blank=True)
+    problems = models.PositiveSmallIntegerField("待补充说明数", default=0)
+    overshoot = models.BooleanField("有超额完成须复核的指标", default=False)
+    scored_at = models.DateTimeField("计分时间", null=True, blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    state = models.CharField("状态", max_length=32, choices=SelfEvaluationState.choices,
+                             default=SelfEvaluationState.DRAFT)
+
+    workflow = SELF_EVALUATION_WORKFLOW
+
+    class Meta:
+        verbose_name = "单位自评表"
+        ordering = ["round", "subject__code", "id"]
+        constraints = [models.UniqueConstraint(fields=["round", "subject"], name="uniq_self_evaluation")]
+        indexes = [
+            models.Index(fields=["round", "department"]),
+            models.Index(fields=["round", "unit"]),
+            models.Index(fields=["round", "state"]),
+            models.Index(fields=["round", "grade"]),
+            models.Index(fields=["round", "budget_kind"]),
+            models.Index(fields=["subject"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.subject}"
+
+
+class SelfEvaluationLine(models.Model):
+    """One indicator of the sheet: the goal's target, the unit's result, the score."""
+
+    evaluation = models.ForeignKey(SelfEvaluation, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField("序号", default=0)
+    level1 = models.CharField("一级指标", max_length=20, choices=Level1.choices)
+    level2 = models.CharField("二级指标", max_length=30, blank=True)
+    name = models.CharField("三级指标", max_length=200)
+    comparator = models.CharField("计算符号", max_length=12, choices=Comparator.choices)
+    target_value = models.CharField("年度指标值", max_length=200, blank=True)
+    target_number = models.DecimalField("指标值（数值）", max_digits=24, decimal_places=6, null=True, blank=True)
+    unit = models.CharField("计量单位", max_length=20, blank=True)
+    weight = models.DecimalField("分值", max_digits=6, decimal_places=2, null=True, blank=True)
+    indicator = models.ForeignKey("indicators.Indicator", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+    actual_value = models.CharField("实际完成值", max_length=200, blank=True)
+    actual_number = models.DecimalField("完成值（数值）", max_digits=24, decimal_places=6, null=True, blank=True)
+    tier = models.CharField("定性完成档次", max_length=20, choices=QualitativeTier.choices, blank=True)
+    judged_score = models.DecimalField("自评打分", max_digits=6, decimal_places=2, null=True, blank=True,
+                                       help_text="定性指标在所选档次区间内打分")
+    overshoot_reason = models.CharField("超额原因", max_length=20, choices=list(OVERSHOOT_REASONS.items()),
+                                        blank=True)
+    explanation = models.TextField("偏差原因分析及改进措施", blank=True)
+    score = models.DecimalField("得分", **SCORE)
+    method = models.CharField("计分方法", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "自评指标"
+        ordering = ["evaluation", "position", "id"]
+        indexes = [models.Index(fields=["evaluation", "position"])]

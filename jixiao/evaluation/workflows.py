@@ -1,0 +1,22 @@
+"""Workflow of the self-evaluation (单位自评): the unit fills in the sheet of its subject and submits it (every
+explanation the rules require must be there); its department reviews it (a department's own subject goes straight to
+the bureau); the finance bureau accepts it or returns it. A returned sheet is edited and submitted again.
+"""
+
+from django.db import models
+
+from jixiao.core.workflow import unit_report_workflow
+
+
+class SelfEvaluationState(models.TextChoices):
+    DRAFT = "draft", "待自评"
+    SUBMITTED = "submitted", "待主管部门审核"
+    DEPARTMENT_PASSED = "department_passed", "待财政审核"
+    RETURNED = "returned", "退回修改"
+    ACCEPTED = "accepted", "审核通过"
+
+
+S = SelfEvaluationState
+DONE_STATES = frozenset({S.SUBMITTED, S.DEPARTMENT_PASSED, S.ACCEPTED})  # counted as done (自评覆盖率)
+
+SELF_EVALUATION_WORKFLOW = unit_report_workflow("self_evaluation", SelfEvaluationState)
