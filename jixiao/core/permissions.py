@@ -337,6 +337,15 @@ def get_for(actor: Actor, action: Action, qs: QuerySet, **lookup):
     return obj
 
 
+def region_rounds(actor: Actor, qs: QuerySet) -> QuerySet:
+    """Rounds (region-wide campaigns: monitoring rounds, self-evaluation rounds) the actor takes part in: those of
+    the regions the bureau reaches (AGGREGATE) and those of the region of each of the actor's roles (a unit or a
+    department reports in its own region's rounds)."""
+    own_regions = sorted({g.region_id for g in actor.grants})
+    return qs.filter(Q(pk__in=scope(actor, Action.AGGREGATE, qs.model.objects.all()).values("pk"))
+                     | Q(region_id__in=own_regions))
+
+
 def exclude_classified(qs: QuerySet, *, doc_type: DocType | None = None) -> QuerySet:
     """The mandatory filter of every outward channel: disclosure, public portal, exports for outsiders."""
     dt = doc_type or doc_type_of(qs.model)

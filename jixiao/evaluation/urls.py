@@ -4,5 +4,12 @@ from jixiao.evaluation import views
 
 app_name = "evaluation"
 urlpatterns = [
+    path("", views.evaluation_list, name="evaluation_list"),
+    path("rounds/", views.round_list, name="round_list"),
+    path("rounds/<int:pk>/score/", views.round_score, name="round_score"),
+    path("rollup/", views.rollup, name="rollup"),
+    path("sheets/<int:pk>/", views.evaluation_detail, name="evaluation_detail"),
+    path("sheets/<int:pk>/edit/", views.evaluation_edit, name="evaluation_edit"),
+    path("sheets/<int:pk>/transition/", views.evaluation_transition, name="evaluation_transition"),
     path("trial/", views.trial_upload, name="trial"),
 ]

@@ -1,13 +1,45 @@
-"""Screens of evaluation (绩效评价). Thin: reading and scoring live in `sheet`, `rules` and `trial`."""
+"""Screens of evaluation (绩效评价): self-evaluation rounds, the sheets' list, the unit's sheet (scores explained
+line by line), the department's and bureau's review, the department roll-up, and trial scoring of published tables.
+
+Thin: reads through `selectors`, writes through `services`; every score is explained by `rules`."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.shortcuts import render
+import datetime
 
-from jixiao.core.permissions import actor_for
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from jixiao.budget import selectors as budget_selectors
+from jixiao.budget.models import BudgetKind
+from jixiao.core import workflow
+from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
+from jixiao.core.workflow import ConcurrentEditError
+from jixiao.core.workflow_views import run_transition
+from jixiao.evaluation import rules, selectors, services
 from jixiao.evaluation.forms import TrialUploadForm
+from jixiao.evaluation.workflows import SELF_EVALUATION_WORKFLOW, SelfEvaluationState
+from jixiao.organisations.models import Department, Role
+from jixiao.policy.schema import Grade, QualitativeTier
+
+PAGE_SIZE = 50
+STALE = ("保存失败：该自评表在您编辑期间已被他人修改（或已提交），您的修改没有保存，也没有覆盖他人的修改。"
+         "请重新打开页面，在最新内容上修改。")
+TRANSITIONS = frozenset(t.name for t in SELF_EVALUATION_WORKFLOW.transitions)
+FILTER_LABELS = {"department": "主管部门", "state": "状态", "grade": "等级", "budget_kind": "预算类别"}
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _messages(exc: ValidationError) -> list[str]:
@@ -16,13 +48,243 @@ def _messages(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
 
+def _round_from(request, actor):
+    """The round named by ?round= (in the actor's reach; 404 otherwise), else the latest one, or None."""
+    pk = request.GET.get("round")
+    if pk:
+        return selectors.round_get(actor, pk)
+    return selectors.round_list(actor).first()
+
+
+# --- rounds -------------------------------------------------------------------------------------------------------
+@login_required
+def round_list(request):
+    from jixiao.organisations.models import Region
+
+    actor = actor_for(request.user)
+    if not actor.may(Action.VIEW):
+        raise PermissionDenied("您没有查看绩效评价的权限")
+    approver_regions = [g.region_id for g in actor.grants if g.role == Role.FINANCE_ADMIN]
+    region = Region.objects.filter(pk__in=approver_regions).order_by("path").first()
+    years = budget_selectors.fiscal_years()
+    if request.method == "POST":
+        if region is None:
+            raise PermissionDenied("只有财政部门绩效管理员可以开启单位自评")
+        year = _int(request.POST.get("year"))
+        due = None
+        if request.POST.get("due"):
+            try:
+                due = datetime.date.fromisoformat(request.POST["due"])
+            except ValueError:
+                messages.error(request, "未开启：截止日期格式应为 YYYY-MM-DD")
+                return redirect("evaluation:round_list")
+        if year is None:
+            messages.error(request, "未开启：请选择评价年度")
+            return redirect("evaluation:round_list")
+        try:
+            rnd = services.round_create(actor=actor, region=region, year=year, due=due)
+        except ValidationError as exc:
+            messages.error(request, "未开启：" + "；".join(_messages(exc)))
+            return redirect("evaluation:round_list")
+        messages.success(request, f"已开启“{rnd}”，生成自评表 {rnd.summary.get('tasks', 0)} 张")
+        return redirect(reverse("evaluation:evaluation_list") + f"?round={rnd.pk}")
+    rounds = list(selectors.round_list(actor))
+    return render(request, "evaluation/round_list.html", {
+        "rounds": rounds, "region": region, "years": years,
+        "default_year": (budget_selectors.default_year(years) or timezone.localdate().year) - 1})
+
+
+@login_required
+@require_POST
+def round_score(request, pk):
+    actor = actor_for(request.user)
+    rnd = selectors.round_get(actor, pk)
+    res = services.round_score(actor=actor, rnd=rnd)
+    messages.success(request, f"已重新计分：{res.evaluations} 张自评表，{res.changed} 张得分有变化")
+    return redirect(reverse("evaluation:rollup") + f"?round={rnd.pk}")
+
+
+# --- sheets -------------------------------------------------------------------------------------------------------
+def _filters(request, actor, rnd) -> tuple[dict, list[str]]:
+    f, bad = {}, []
+    dept = request.GET.get("department")
+    if dept:
+        if _int(dept) is None:
+            bad.append("department")
+        else:
+            f["department"] = _int(dept)
+    for key, allowed in (("state", SelfEvaluationState.values), ("grade", [*Grade.values, "none"]),
+                         ("budget_kind", BudgetKind.values)):
+        value = request.GET.get(key)
+        if value:
+            if value in allowed:
+                f[key] = value
+            else:
+                bad.append(key)
+    for key in ("needs_explanation", "overshoot"):
+        if request.GET.get(key):
+            f[key] = True
+    if request.GET.get("q"):
+        f["q"] = request.GET["q"][:100]
+    return f, bad
+
+
+@login_required
+def evaluation_list(request):
+    actor = actor_for(request.user)
+    if not actor.may(Action.VIEW):
+        raise PermissionDenied("您没有查看绩效评价的权限")
+    rnd = _round_from(request, actor)
+    filters, bad = _filters(request, actor, rnd)
+    for key in bad:
+        messages.error(request, f"查询条件“{FILTER_LABELS[key]}”的值无效，已忽略")
+    qs = selectors.evaluation_list(actor, rnd, filters) if rnd else selectors.evaluation_list(actor, None).none()
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    departments = (Department.objects.filter(pk__in=selectors.evaluation_list(actor, rnd).order_by()
+                                             .values("department_id")).order_by("code") if rnd else [])
+    return render(request, "evaluation/evaluation_list.html", {
+        "rnd": rnd, "rounds": list(selectors.round_list(actor)[:40]), "page": page, "filters": filters,
+        "query": query.urlencode(), "states": SelfEvaluationState.choices, "grades": Grade.choices,
+        "budget_kinds": BudgetKind.choices, "departments": departments,
+        "todo": selectors.todo_evaluations(actor)[:20] if actor.may(Action.EDIT) else [],
+        "queue": selectors.review_queue(actor)[:20]})
+
+
+def _line_view(lines, result) -> list[dict]:
+    return [{"line": ln, "res": ls, "explain": ls.explain()} for ln, ls in zip(lines, result.lines, strict=True)]
+
+
+def _context(actor, ev) -> dict:
+    lines = selectors.evaluation_lines(ev)
+    result = services.evaluation_result(ev, lines=lines)
+    return {"ev": ev, "subject": ev.subject, "rnd": ev.round, "lines": _line_view(lines, result), "result": result,
+            "execution_explain": result.execution.explain(rules.FundsInput(ev.annual_budget, ev.executed,
+                                                                           received=ev.received)),
+            "is_wide": ev.subject.kind in ("department_wide", "unit_wide"),
+            "grade_label": Grade(result.grade).label,
+            "breakdown": [(key, label, ev.funds_breakdown.get(key, {})) for key, label in services.BREAKDOWN_ROWS]}
+
+
+@login_required
+def evaluation_detail(request, pk):
+    actor = actor_for(request.user)
+    ev = selectors.evaluation_get(actor, pk)
+    roles = dict(Role.choices)
+    steps = [{"step": st, "from": SELF_EVALUATION_WORKFLOW.label(st.from_state),
+              "to": SELF_EVALUATION_WORKFLOW.label(st.to_state), "role": roles.get(st.actor_role, st.actor_role)}
+             for st in workflow.steps_for(ev)]
+    ctx = _context(actor, ev)
+    problems = services.evaluation_problems(ev, ctx["result"]) if can(actor, Action.EDIT, ev) else {}
+    return render(request, "evaluation/evaluation_detail.html", {
+        **ctx, "transitions": workflow.available_transitions(actor, ev), "steps": steps,
+        "problems": [m for ms in problems.values() for m in ms], "can_edit": can(actor, Action.EDIT, ev),
+        "show_history": not actor.has_role(*OUTSIDER_ROLES) or actor.may(Action.AUDIT)})
+
+
+def _form_data(post) -> dict:
+    """The editor's POST as `services.evaluation_save` data (lines by position)."""
+    data: dict = {f: post.get(f, "") for f in ("executed", "received", *services.TEXT_FIELDS) if f in post}
+    if "finished" in post:
+        data["finished"] = {"1": True, "0": False}.get(post.get("finished"))
+    breakdown = {}
+    for key, _ in services.BREAKDOWN_ROWS:
+        row = {c: post.get(f"fund-{key}-{c}", "") for c in services.BREAKDOWN_COLUMNS if f"fund-{key}-{c}" in post}
+        if row:
+            breakdown[key] = row
+    if breakdown:
+        data["funds_breakdown"] = breakdown
+    results = [post.get(f"task-{i}-result", "") for i in range(200) if f"task-{i}-result" in post]
+    if results:
+        data["main_tasks"] = [{"result": r} for r in results]
+    lines: dict[str, dict] = {}
+    for key in post:
+        if key.startswith("line-"):
+            parts = key.split("-", 2)
+            if len(parts) == 3:
+                lines.setdefault(parts[1], {})[parts[2]] = post.get(key, "")
+    if lines:
+        data["lines"] = lines
+    return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_edit(request, pk):
+    actor = actor_for(request.user)
+    ev = selectors.evaluation_get(actor, pk)
+    if not can(actor, Action.EDIT, ev):
+        if can(actor, Action.SUBMIT, ev):
+            messages.error(request, f"当前状态为“{ev.get_state_display()}”，不能修改")
+            return redirect("evaluation:evaluation_detail", pk=ev.pk)
+        raise PermissionDenied("您没有填报该自评表的权限")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            problems = services.evaluation_save(actor=actor, evaluation=ev, data=_form_data(request.POST),
+                                                expected_lock_version=_int(request.POST.get("lock_version")) or 0)
+        except ConcurrentEditError:
+            messages.error(request, STALE)
+            return redirect("evaluation:evaluation_edit", pk=ev.pk)
+        except ValidationError as exc:
+            errors = exc.message_dict
+            messages.error(request, "未保存：" + "；".join(m for ms in errors.values() for m in ms))
+        else:
+            if request.POST.get("then") == "submit" and not problems:
+                try:
+                    services.evaluation_transition(actor=actor, evaluation=ev, name="submit")
+                except ValidationError as exc:
+                    messages.error(request, "已保存，但未提交：" + "；".join(_messages(exc)))
+                else:
+                    messages.success(request, f"已保存并提交，当前状态：{ev.get_state_display()}")
+                return redirect("evaluation:evaluation_detail", pk=ev.pk)
+            if problems:
+                messages.error(request, "已保存。提交前还须处理：" + "；".join(m for ms in problems.values()
+                                                                           for m in ms))
+            else:
+                messages.success(request, "已保存，可以提交")
+            return redirect("evaluation:evaluation_edit", pk=ev.pk)
+    ctx = _context(actor, ev)
+    for item in ctx["lines"]:
+        prefix = f"lines.{item['line'].position + 1}."
+        item["errors"] = [m for key, msgs in errors.items() if key.startswith(prefix) for m in msgs]
+    return render(request, "evaluation/evaluation_edit.html", {
+        **ctx, "errors": errors, "tiers": QualitativeTier.choices,
+        "overshoot_reasons": list(rules.OVERSHOOT_REASONS.items())})
+
+
+@login_required
+@require_POST
+def evaluation_transition(request, pk):
+    ev = selectors.evaluation_get(actor_for(request.user), pk)
+    return run_transition(request, doc=ev, names=TRANSITIONS, flow=SELF_EVALUATION_WORKFLOW, what="自评表",
+                          detail="evaluation:evaluation_detail",
+                          service=lambda **kw: services.evaluation_transition(evaluation=ev, **kw))
+
+
+@login_required
+def rollup(request):
+    """部门项目支出绩效自评汇总: per department, coverage, amounts, average score and grades."""
+    actor = actor_for(request.user)
+    if not actor.may(Action.VIEW):
+        raise PermissionDenied("您没有查看绩效评价的权限")
+    rnd = _round_from(request, actor)
+    department = _int(request.GET.get("department"))
+    rows, total = selectors.department_rollup(actor, rnd, department=department) if rnd else ([], None)
+    return render(request, "evaluation/rollup.html", {
+        "rnd": rnd, "rounds": list(selectors.round_list(actor)[:40]), "rows": rows, "total": total,
+        "grades": Grade.choices, "can_score": rnd is not None and can(actor, Action.APPROVE, rnd)})
+
+
+# --- trial scoring ------------------------------------------------------------------------------------------------
 @login_required
 def trial_upload(request):
     """Anyone logged in uploads published self-evaluation tables and sees each scored under the rules of their
     region (or a preset), with what is inconsistent in the scores they carry; nothing is stored."""
     from jixiao.evaluation.api import read_upload
     from jixiao.evaluation.trial import trial_table
-    from jixiao.policy import selectors
+    from jixiao.policy import selectors as policy_selectors
     from jixiao.policy.presets import PRESETS
 
     actor = actor_for(request.user)
@@ -36,8 +298,8 @@ def trial_upload(request):
                 filename, result = read_upload(cd["file"])
                 years = {t.year for t in result.tables if t.year}
                 year = cd.get("year") or (years.pop() if len(years) == 1 else None)
-                chosen = selectors.chosen_params(preset=cd.get("preset") or None,
-                                                 region=selectors.default_region(actor), year=year)
+                chosen = policy_selectors.chosen_params(preset=cd.get("preset") or None,
+                                                        region=policy_selectors.default_region(actor), year=year)
                 tables = [trial_table(t, chosen.params.self_evaluation) for t in result.tables]
             except ValidationError as exc:
                 for message in _messages(exc):

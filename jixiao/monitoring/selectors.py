@@ -14,7 +14,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from jixiao.core.money import Money
-from jixiao.core.permissions import Action, Actor, get_for, scope
+from jixiao.core.permissions import Action, Actor, get_for, region_rounds, scope
 from jixiao.goals.stats import share
 from jixiao.monitoring.models import (
     MonitoringDisposition,
@@ -42,9 +42,7 @@ def _money(value) -> Money:
 def round_list(actor: Actor, year: int | None = None) -> QuerySet:
     """The rounds the actor takes part in: those of the regions the bureau reaches (AGGREGATE) and those of the
     region of each of the actor's roles (a unit or department reports in its region's rounds)."""
-    own_regions = sorted({g.region_id for g in actor.grants})
-    qs = MonitoringRound.objects.filter(Q(pk__in=scope(actor, Action.AGGREGATE, MonitoringRound.objects.all())
-                                          .values("pk")) | Q(region_id__in=own_regions))
+    qs = region_rounds(actor, MonitoringRound.objects.all())
     if year:
         qs = qs.filter(fiscal_year__year=year)
     return qs.select_related("region", "fiscal_year").order_by("-fiscal_year__year", "-period_end", "-pk")

@@ -310,6 +310,7 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
     plain = connection.vendor == "postgresql"  # stored figures read raw compare as they are (SQLite: floats)
     hits = 0
     for start in range(0, len(ids), CHUNK * 5):
+        numbers: dict = {}  # stored target and weight values as Decimals, per chunk
         chunk = ids[start:start + CHUNK * 5]
         lo, hi = chunk[0], chunk[-1]
         reports = raw_rows(MonitoringReport.objects.filter(round=rnd, pk__gte=lo, pk__lte=hi).order_by("pk")
@@ -336,9 +337,14 @@ def compute_reports(rnd: MonitoringRound, report_ids: Iterable[int] | None = Non
                 hit = memo.get(key) if MEMO_SIZE else None
                 if hit is None:
                     c, t, u, cur, a, w, lk = key
+                    target, weight = numbers.get(t), numbers.get(w)  # few distinct targets and weights: kept
+                    if target is None and t is not None:
+                        target = numbers[t] = _dec(t)
+                    if weight is None and w is not None:
+                        weight = numbers[w] = _dec(w)
                     ir = rules.indicator_warning(
-                        rules.IndicatorInput(comparator=c, target=_dec(t), unit=u, current=_dec(cur), achievement=a,
-                                             weight=_dec(w), likelihood=lk), tp, params)
+                        rules.IndicatorInput(comparator=c, target=target, unit=u, current=_dec(cur), achievement=a,
+                                             weight=weight, likelihood=lk), tp, params)
                     if len(memo) >= MEMO_SIZE:
                         memo.clear()
                     ratio = ir.ratio_pct

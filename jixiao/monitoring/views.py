@@ -25,6 +25,7 @@ from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
 from jixiao.core.workflow import ConcurrentEditError
+from jixiao.core.workflow_views import run_transition
 from jixiao.goals.stats import share
 from jixiao.monitoring import selectors, services, tasks
 from jixiao.monitoring.choices import Achievement, DeviationCause, Likelihood
@@ -419,30 +420,11 @@ def report_edit(request, pk):
         "post": request.POST if request.method == "POST" else None})
 
 
-def _transition(request, *, doc, names, service, flow, what: str, detail: str):
-    """POST of a workflow button on a report or a disposition: run it and say what happened, back to the detail."""
-    actor = actor_for(request.user)
-    name = request.POST.get("transition", "")
-    if name not in names:
-        messages.error(request, "操作未执行：未知操作")
-        return redirect(detail, pk=doc.pk)
-    try:
-        service(actor=actor, name=name, comment=request.POST.get("comment", "")[:2000],
-                expected_lock_version=_int(request.POST.get("lock_version")))
-    except ConcurrentEditError:
-        messages.error(request, f"操作未执行：该{what}已被他人修改或已流转，请查看最新状态后再操作。")
-    except ValidationError as exc:
-        messages.error(request, "操作未执行：" + "；".join(_errors(exc)))
-    else:
-        messages.success(request, f"已{flow.get(name).label}，当前状态：{doc.get_state_display()}")
-    return redirect(detail, pk=doc.pk)
-
-
 @login_required
 @require_POST
 def report_transition(request, pk):
     report = selectors.report_get(actor_for(request.user), pk)
-    return _transition(request, doc=report, names=REPORT_TRANSITIONS, flow=REPORT_WORKFLOW, what="监控表",
+    return run_transition(request, doc=report, names=REPORT_TRANSITIONS, flow=REPORT_WORKFLOW, what="监控表",
                        detail="monitoring:report_detail",
                        service=lambda **kw: services.report_transition(report=report, **kw))
 
@@ -580,7 +562,7 @@ def disposition_detail(request, pk):
 @require_POST
 def disposition_transition(request, pk):
     d = selectors.disposition_get(actor_for(request.user), pk)
-    return _transition(request, doc=d, names=DISPOSITION_TRANSITIONS, flow=DISPOSITION_WORKFLOW, what="处置",
+    return run_transition(request, doc=d, names=DISPOSITION_TRANSITIONS, flow=DISPOSITION_WORKFLOW, what="处置",
                        detail="monitoring:disposition_detail",
                        service=lambda **kw: services.disposition_transition(disposition=d, **kw))
 

@@ -16,7 +16,7 @@ def navigation(request):
         items.append(("goals:sheet_list", "绩效目标"))
         items.append(("monitoring:report_list" if not actor.may(Action.AGGREGATE) else "monitoring:dashboard",
                       "绩效监控"))
-        items.append(("evaluation:trial", "绩效评价"))
+        items.append(("evaluation:evaluation_list", "绩效评价"))
     items.append(("indicators:browse", "指标库"))
     if actor.may(Action.APPROVE) or actor.may(Action.CONFIGURE):
         items.append(("costs:standard_list", "支出标准"))

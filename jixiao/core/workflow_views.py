@@ -1,0 +1,36 @@
+"""Screens' side of the workflow: the POST of a workflow button, shared by every document's detail page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+
+from jixiao.core.permissions import actor_for
+from jixiao.core.workflow import ConcurrentEditError
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def run_transition(request, *, doc, names, service, flow, what: str, detail: str):
+    """POST of a workflow button on a document: run it and say what happened, back to the detail page."""
+    actor = actor_for(request.user)
+    name = request.POST.get("transition", "")
+    if name not in names:
+        messages.error(request, "操作未执行：未知操作")
+        return redirect(detail, pk=doc.pk)
+    try:
+        service(actor=actor, name=name, comment=request.POST.get("comment", "")[:2000],
+                expected_lock_version=_int(request.POST.get("lock_version")))
+    except ConcurrentEditError:
+        messages.error(request, f"操作未执行：该{what}已被他人修改或已流转，请查看最新状态后再操作。")
+    except ValidationError as exc:
+        messages.error(request, "操作未执行：" + "；".join(str(m) for m in exc.messages))
+    else:
+        messages.success(request, f"已{flow.get(name).label}，当前状态：{doc.get_state_display()}")
+    return redirect(detail, pk=doc.pk)

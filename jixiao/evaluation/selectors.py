@@ -1,0 +1,148 @@
+"""Reads of self-evaluation, always scoped to the actor through `jixiao.core.permissions.scope`.
+
+Lists are one query per page (organisation and subject joined); the department roll-up is one GROUP BY over the
+stored scores, whatever the size of the round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.http import Http404
+
+from jixiao.core.bulk import as_money
+from jixiao.core.money import Money
+from jixiao.core.permissions import Action, Actor, get_for, region_rounds, scope
+from jixiao.evaluation.models import SelfEvaluation, SelfEvaluationLine, SelfEvaluationRound
+from jixiao.evaluation.workflows import DONE_STATES, SelfEvaluationState
+from jixiao.policy.schema import Grade
+
+RELATED = ("round", "subject", "department", "unit", "region")
+LIST_FILTERS = ("department", "unit", "state", "grade", "budget_kind", "q", "needs_explanation", "overshoot")
+
+
+def round_list(actor: Actor, year: int | None = None) -> QuerySet:
+    qs = region_rounds(actor, SelfEvaluationRound.objects.all())
+    if year:
+        qs = qs.filter(fiscal_year__year=year)
+    return qs.select_related("region", "fiscal_year").order_by("-fiscal_year__year", "region__code", "-pk")
+
+
+def round_get(actor: Actor, pk) -> SelfEvaluationRound:
+    rnd = round_list(actor).filter(pk=pk).first() if str(pk).isdigit() else None
+    if rnd is None:
+        raise Http404("自评任务不存在或不在您的权限范围内")
+    return rnd
+
+
+def evaluation_list(actor: Actor, rnd: SelfEvaluationRound | None, filters: dict | None = None, *,
+                    action: Action = Action.VIEW) -> QuerySet:
+    """The sheets of a round (or of every round) `actor` may `action`, filtered: department, unit (ids), state,
+    grade ("none" for not scored), budget_kind, q (subject code or name contains), needs_explanation, overshoot."""
+    f = filters or {}
+    qs = scope(actor, action, SelfEvaluation.objects.all())
+    if rnd is not None:
+        qs = qs.filter(round=rnd)
+    for key in ("department", "unit", "state", "budget_kind"):
+        if f.get(key):
+            qs = qs.filter(**{key: f[key]})
+    if f.get("grade"):
+        qs = qs.filter(grade="" if f["grade"] == "none" else f["grade"])
+    if f.get("needs_explanation"):
+        qs = qs.filter(problems__gt=0)
+    if f.get("overshoot"):
+        qs = qs.filter(overshoot=True)
+    text = (f.get("q") or "").strip()
+    if text:
+        qs = qs.filter(Q(subject__code__icontains=text) | Q(subject__name__icontains=text))
+    return qs.select_related(*RELATED).order_by("department__code", "subject__code", "pk")
+
+
+def evaluation_get(actor: Actor, pk, action: Action = Action.VIEW) -> SelfEvaluation:
+    return get_for(actor, action, SelfEvaluation.objects.select_related(*RELATED, "round__fiscal_year"), pk=pk)
+
+
+def evaluation_lines(ev: SelfEvaluation) -> list[SelfEvaluationLine]:
+    return list(ev.lines.all().order_by("position", "pk"))
+
+
+def review_queue(actor: Actor) -> QuerySet:
+    """Sheets waiting for this actor now: submitted to the department (REVIEW) or passed to the bureau (APPROVE)."""
+    base = SelfEvaluation.objects.all()
+    department = scope(actor, Action.REVIEW, base.filter(state=SelfEvaluationState.SUBMITTED)).values("pk")
+    finance = scope(actor, Action.APPROVE, base.filter(state=SelfEvaluationState.DEPARTMENT_PASSED)).values("pk")
+    return (SelfEvaluation.objects.filter(Q(pk__in=department) | Q(pk__in=finance))
+            .select_related(*RELATED).order_by("submitted_at", "pk"))
+
+
+def todo_evaluations(actor: Actor) -> QuerySet:
+    """Sheets the actor has to fill in (draft or returned)."""
+    return scope(actor, Action.EDIT, SelfEvaluation.objects.all()).select_related(*RELATED).order_by(
+        "round__due", "subject__code", "pk")
+
+
+# --- the department roll-up ---------------------------------------------------------------------------------------
+@dataclass
+class RollupRow:
+    department_id: int | None
+    name: str
+    code: str
+    tasks: int = 0
+    done: int = 0
+    accepted: int = 0
+    budget: Money = field(default_factory=Money)
+    executed: Money = field(default_factory=Money)
+    average: Decimal | None = None
+    grades: dict = field(default_factory=lambda: {g: 0 for g in Grade.values})
+    needs_explanation: int = 0
+    overshoot: int = 0
+
+    @property
+    def coverage_pct(self) -> Decimal:
+        return (Decimal(self.done * 100) / self.tasks).quantize(Decimal("0.01")) if self.tasks else Decimal("0.00")
+
+    @property
+    def execution_pct(self) -> Decimal | None:
+        if not self.budget.fen:
+            return None
+        return (Decimal(self.executed.fen * 100) / Decimal(self.budget.fen)).quantize(Decimal("0.01"))
+
+
+def department_rollup(actor: Actor, rnd: SelfEvaluationRound, *, department=None) -> tuple[list[RollupRow], RollupRow]:
+    """Per department of the round (as the actor may see them): tasks, done (submitted or later), accepted, budget
+    and executed amounts, average total score and grades of the done sheets, sheets still missing explanations,
+    sheets with overshoot to review. Two GROUP BY queries and one aggregate; the total row sums them."""
+    qs = evaluation_list(actor, rnd, {"department": department} if department else None).order_by()
+    keys = ("department_id", "department__name", "department__code")
+    rows: dict = {}
+    for g in qs.values(*keys).annotate(
+            tasks=Count("id"), done=Count("id", filter=Q(state__in=sorted(DONE_STATES))),
+            accepted=Count("id", filter=Q(state=SelfEvaluationState.ACCEPTED)), budget=Sum("annual_budget"),
+            executed=Sum("executed"), needs=Count("id", filter=Q(problems__gt=0)),
+            overshoot=Count("id", filter=Q(overshoot=True)),
+            average=Avg("total_score", filter=Q(state__in=sorted(DONE_STATES)))):
+        rows[g["department_id"]] = RollupRow(
+            g["department_id"], g["department__name"] or "（本级）", g["department__code"] or "", g["tasks"],
+            g["done"], g["accepted"], as_money(g["budget"]), as_money(g["executed"]),
+            None if g["average"] is None else Decimal(str(g["average"])).quantize(Decimal("0.01")),
+            needs_explanation=g["needs"], overshoot=g["overshoot"])
+    for dept, grade, n in (qs.filter(state__in=sorted(DONE_STATES)).exclude(grade="")
+                           .values_list("department_id", "grade").annotate(n=Count("id"))):
+        rows[dept].grades[grade] = n
+    ordered = sorted(rows.values(), key=lambda r: r.code)
+    total = RollupRow(None, "合计", "")
+    for r in ordered:
+        total.tasks += r.tasks
+        total.done += r.done
+        total.accepted += r.accepted
+        total.budget += r.budget
+        total.executed += r.executed
+        total.needs_explanation += r.needs_explanation
+        total.overshoot += r.overshoot
+        for g, n in r.grades.items():
+            total.grades[g] += n
+    average = qs.filter(state__in=sorted(DONE_STATES)).aggregate(a=Avg("total_score"))["a"]
+    total.average = None if average is None else Decimal(str(average)).quantize(Decimal("0.01"))
+    return ordered, total
