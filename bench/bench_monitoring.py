@@ -32,12 +32,14 @@ Floors:
     figure reads `missing`.
 
 Last run (2026-12-06, PostgreSQL 15; 内蒙古: 116 rounds, 253,484 reports, 2,390,920 indicator rows; a shared 2-core
-machine): recomputing every round 23.8 s with writes (20.8 s reads and rules) against 9.79 s for the one query reading
-the same rows, 2.43x (issue: 3x, met; it was 4.42x before chunks were read raw, identical inputs remembered and the
-stored figures compared as one tuple); the province's own round alone 0.86x. Dashboard of the province's own round
-(10,120 reports, ~100 departments): p50 32.7 ms against a trivial page's 7.89 ms, 4.14x (issue: 5x, met; it was 9.8x
-before the grouped figures were stored with the round and the department table formatted in Python); one department's
-drill-down (948 reports) p50 25.1 ms, 3.18x.
+machine): recomputing every round 23.9 s with writes (22.6 s reads and rules) against 12.35 s for the one query
+reading the same rows, 1.93x (issue: 3x, met; it was 4.42x before chunks were read raw, identical inputs remembered
+and the stored figures compared as one tuple); 89% of the rows had an input identical to an earlier row's. With the
+memo off (BENCH_MONITORING_MEMO=0, every row computed afresh: the worst case) 32.9 s against 10.92 s, 3.01x; the
+province's own round alone 1.12x (1.45x without the memo). Dashboard of the province's own round (10,120 reports,
+~100 departments): p50 42.9 ms against a trivial page's 9.61 ms, 4.46x (4.57x in the second run; issue: 5x, met; it
+was 9.8x before the grouped figures were stored with the round and the department table formatted in Python); one
+department's drill-down (948 reports) p50 31.6 ms, 3.29x.
 """
 
 from __future__ import annotations
