@@ -11,5 +11,7 @@ urlpatterns = [
     path("sheets/<int:pk>/", views.evaluation_detail, name="evaluation_detail"),
     path("sheets/<int:pk>/edit/", views.evaluation_edit, name="evaluation_edit"),
     path("sheets/<int:pk>/transition/", views.evaluation_transition, name="evaluation_transition"),
+    path("sheets/<int:pk>/sheet.xlsx", views.evaluation_download, name="evaluation_download"),
+    path("sheets/<int:pk>/upload/", views.evaluation_upload, name="evaluation_upload"),
     path("trial/", views.trial_upload, name="trial"),
 ]

@@ -29,6 +29,7 @@ from jixiao.organisations.models import Department, Role
 from jixiao.policy.schema import Grade, QualitativeTier
 
 PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STALE = ("保存失败：该自评表在您编辑期间已被他人修改（或已提交），您的修改没有保存，也没有覆盖他人的修改。"
          "请重新打开页面，在最新内容上修改。")
 TRANSITIONS = frozenset(t.name for t in SELF_EVALUATION_WORKFLOW.transitions)
@@ -261,6 +262,50 @@ def evaluation_transition(request, pk):
     return run_transition(request, doc=ev, names=TRANSITIONS, flow=SELF_EVALUATION_WORKFLOW, what="自评表",
                           detail="evaluation:evaluation_detail",
                           service=lambda **kw: services.evaluation_transition(evaluation=ev, **kw))
+
+
+@login_required
+def evaluation_download(request, pk):
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    from jixiao.evaluation import excel
+
+    ev = selectors.evaluation_get(actor_for(request.user), pk)
+    response = HttpResponse(excel.evaluation_workbook(ev), content_type=XLSX)
+    name = f"{ev.subject.code}_{ev.subject.name}_绩效自评表_{timezone.localtime().strftime('%Y%m%d%H%M')}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+@login_required
+@require_POST
+def evaluation_upload(request, pk):
+    from jixiao.evaluation import excel
+
+    actor = actor_for(request.user)
+    ev = selectors.evaluation_get(actor, pk)
+    if not can(actor, Action.EDIT, ev):
+        raise PermissionDenied("您没有填报该自评表的权限")
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "未导入：请选择已填写的自评表Excel文件")
+        return redirect("evaluation:evaluation_edit", pk=ev.pk)
+    if not (upload.name or "").lower().endswith((".xlsx", ".xlsm")):
+        messages.error(request, "未导入：请上传从本系统下载的 .xlsx 文件")
+        return redirect("evaluation:evaluation_edit", pk=ev.pk)
+    try:
+        problems = excel.upload(actor=actor, evaluation=ev, data=b"".join(upload.chunks()), filename=upload.name)
+    except ConcurrentEditError as exc:
+        messages.error(request, "未导入：" + "；".join(exc.messages))
+    except ValidationError as exc:
+        messages.error(request, "未导入，文件中有以下问题（没有写入任何内容）：" + "；".join(_messages(exc)))
+    else:
+        if problems:
+            messages.warning(request, "已导入。提交前还须处理：" + "；".join(m for ms in problems.values() for m in ms))
+        else:
+            messages.success(request, "已导入，可以提交")
+    return redirect("evaluation:evaluation_edit", pk=ev.pk)
 
 
 @login_required

@@ -48,6 +48,7 @@ from jixiao.core import tabular as t
 from jixiao.core.money import Money, MoneyParseError
 from jixiao.core.permissions import Action, Actor, authorize
 from jixiao.core.workflow import ConcurrentEditError
+from jixiao.core.xlsx import FormWriter, row_height
 from jixiao.goals import values
 from jixiao.indicators.models import Comparator, Level1
 from jixiao.monitoring import rules
@@ -246,19 +247,6 @@ def _day(d: datetime.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def _text_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _height(texts: list[tuple[str, int]]) -> float | None:
-    """Row height for wrapped texts given with their span widths."""
-    lines = 1
-    for text, width in texts:
-        if text:
-            lines = max(lines, sum(max(1, -(-_text_width(p) // max(width, 1))) for p in str(text).split("\n")))
-    return min(409, 15 * lines + 5) if lines > 1 else None
-
-
 COLUMNS = [  # (label, width) of the indicator table, A..N; O is the hidden key
     ("一级指标", 10), ("二级指标", 12), ("三级指标", 26), ("年度指标值", 13), ("截至期末完成情况", 16),
     ("全年预计完成情况", 16), *((str(c.label), 7 if len(c.label) < 5 else 9) for c in CAUSES),
@@ -269,54 +257,12 @@ KEY_COL = NCOLS + 1
 CAUSE_COL = 7  # G
 
 
-def _styles():
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-    thin = Side(style="thin", color="808080")
-    return {
-        "border": Border(left=thin, right=thin, top=thin, bottom=thin), "bold": Font(bold=True),
-        "title": Font(bold=True, size=16), "label": PatternFill("solid", fgColor="DDEBF7"),
-        "head": PatternFill("solid", fgColor="BDD7EE"), "input": PatternFill("solid", fgColor="FFF9E1"),
-        "wrap": Alignment(wrap_text=True, vertical="center"),
-        "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
-    }
-
-
-class _Writer:
-    def __init__(self, ws):
-        self.ws = ws
-        self.st = _styles()
-
-    def span(self, row: int, c1: int, c2: int, value=None, *, label: bool = False, head: bool = False,
-             editable: bool = False, text: bool = True, row2: int | None = None):
-        ws, st = self.ws, self.st
-        row2 = row2 or row
-        cell = ws.cell(row, c1, value if value not in ("", None) else None)
-        for r in range(row, row2 + 1):
-            for c in range(c1, c2 + 1):
-                ws.cell(r, c).border = st["border"]
-                if editable:
-                    ws.cell(r, c).fill = st["input"]
-        if c2 > c1 or row2 > row:
-            ws.merge_cells(start_row=row, start_column=c1, end_row=row2, end_column=c2)
-        if label or head:
-            cell.font, cell.fill, cell.alignment = st["bold"], st["head" if head else "label"], st["center"]
-        else:
-            cell.alignment = st["wrap"]
-            if text and not isinstance(value, (int, float, Decimal)):
-                cell.number_format = "@"
-        return cell
-
-    def width(self, c1: int, c2: int) -> int:
-        return sum(COLUMNS[c - 1][1] for c in range(c1, c2 + 1))
-
-
 def _write_form(ws, report: MonitoringReport, rows: list[MonitoringIndicator]) -> None:
     from openpyxl.comments import Comment
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    w = _Writer(ws)
+    w = FormWriter(ws, [width for _label, width in COLUMNS])
     st = w.st
     rnd, subject = report.round, report.subject
     wide = _is_wide(report)
@@ -369,16 +315,16 @@ def _write_form(ws, report: MonitoringReport, rows: list[MonitoringIndicator]) -
     r += 2
     w.span(r, 1, 1, "年度总体目标", label=True)
     w.span(r, 2, NCOLS, report.annual_goal)
-    ws.row_dimensions[r].height = _height([(report.annual_goal, w.width(2, NCOLS))]) or 30
+    ws.row_dimensions[r].height = row_height([(report.annual_goal, w.width(2, NCOLS))]) or 30
     r += 1
     w.span(r, 1, 1, f"年度总体目标完成情况（1-{rnd.data_months}月）", label=True)
     w.span(r, 2, NCOLS, report.goal_progress, editable=True)
-    ws.row_dimensions[r].height = _height([(report.goal_progress, w.width(2, NCOLS))]) or 45
+    ws.row_dimensions[r].height = row_height([(report.goal_progress, w.width(2, NCOLS))]) or 45
     r += 1
     if wide:
         w.span(r, 1, 1, "年度履职目标", label=True)
         w.span(r, 2, NCOLS, report.duties, editable=True)
-        ws.row_dimensions[r].height = _height([(report.duties, w.width(2, NCOLS))]) or 45
+        ws.row_dimensions[r].height = row_height([(report.duties, w.width(2, NCOLS))]) or 45
         r += 1
         tasks = report.main_tasks or []
         if tasks:
@@ -394,7 +340,7 @@ def _write_form(ws, report: MonitoringReport, rows: list[MonitoringIndicator]) -
                 w.span(r, 4, 8, content)
                 w.span(r, 9, NCOLS, progress, editable=True)
                 ws.cell(r, KEY_COL, f"task:{i}")
-                ws.row_dimensions[r].height = _height([(name, w.width(2, 3)), (content, w.width(4, 8)),
+                ws.row_dimensions[r].height = row_height([(name, w.width(2, 3)), (content, w.width(4, 8)),
                                                        (progress, w.width(9, NCOLS))])
                 r += 1
     w.span(r, 1, 1, "备注", label=True)
@@ -432,7 +378,7 @@ def _write_form(ws, report: MonitoringReport, rows: list[MonitoringIndicator]) -
         ws.cell(er, KEY_COL, row.position)
         if not _quantitative(row):
             qualitative_cells.append(f"E{er}")
-        ws.row_dimensions[er].height = _height([(row.name, 26), (row.cause_note, 22), (row.remark, 26),
+        ws.row_dimensions[er].height = row_height([(row.name, 26), (row.cause_note, 22), (row.remark, 26),
                                                 (_current_text(row), 16)])
     last = first + max(len(rows), 1) - 1
     _merge_runs(ws, rows, first, st)
