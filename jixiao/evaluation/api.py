@@ -10,19 +10,22 @@ and the sheet's year. Amounts are decimal strings of yuan, scores decimal string
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field, field_validator
 
 from jixiao.core.api import ErrorOut, api_actor, no_float
 from jixiao.core.money import Money, MoneyParseError
+from jixiao.evaluation import selectors, services
 from jixiao.evaluation import sheet as reader
 from jixiao.evaluation.trial import trial, trial_table
+from jixiao.evaluation.workflows import SelfEvaluationState
 from jixiao.policy.schema import Grade
 
 router = Router()
@@ -261,3 +264,319 @@ def trial_upload(request, file: File[UploadedFile], preset: Form[str | None] = N
     tables = [trial_table(t, chosen.params.self_evaluation) for t in result.tables]
     return {"params": chosen.label, "profile_id": chosen.profile_id, "filename": name, "tables": tables,
             "consistent": sum(1 for t in tables if t["consistent"])}
+
+
+# ---- self-evaluation rounds and sheets ----------------------------------------------------------------------------
+class RoundIn(Schema):
+    region_id: int
+    year: int = Field(ge=2000, le=2100, description="评价年度")
+    due: datetime.date | None = Field(None, description="报送截止日；缺省按政策配置")
+
+
+class RoundOut(Schema):
+    id: int
+    region_id: int
+    region_name: str
+    fiscal_year: int
+    name: str
+    due: datetime.date | None
+    scored_at: datetime.datetime | None
+    summary: dict = Field(description="tasks、done、accepted、returned、coverage_pct、grades、average")
+
+    @staticmethod
+    def resolve_region_name(obj):
+        return obj.region.name
+
+    @staticmethod
+    def resolve_fiscal_year(obj):
+        return obj.fiscal_year.year
+
+
+class SheetQuery(Schema):
+    department: int | None = None
+    unit: int | None = None
+    state: str | None = None
+    grade: str | None = Field(None, description="excellent / good / fair / poor / none（未计分）")
+    budget_kind: str | None = None
+    needs_explanation: bool = False
+    overshoot: bool = False
+    q: str | None = None
+    page: int = Field(1, ge=1)
+    page_size: int = Field(50, ge=1, le=500)
+
+
+class SheetOut(Schema):
+    id: int
+    round_id: int
+    subject_id: int
+    subject_code: str
+    subject_name: str
+    department_id: int | None
+    department_name: str | None
+    unit_id: int | None
+    unit_name: str | None
+    budget_kind: str
+    initial_budget: str
+    annual_budget: str
+    recorded_executed: str
+    executed: str
+    execution_weight: str
+    execution_rate: str | None
+    execution_score: str | None
+    indicator_score: str | None
+    total_score: str | None
+    grade: str
+    problems: int
+    overshoot: bool
+    state: str
+    state_label: str
+    lock_version: int
+
+    @staticmethod
+    def resolve_subject_code(obj):
+        return obj.subject.code
+
+    @staticmethod
+    def resolve_subject_name(obj):
+        return obj.subject.name
+
+    @staticmethod
+    def resolve_department_name(obj):
+        return obj.department.name if obj.department_id else None
+
+    @staticmethod
+    def resolve_unit_name(obj):
+        return obj.unit.name if obj.unit_id else None
+
+    @staticmethod
+    def resolve_state_label(obj):
+        return obj.get_state_display()
+
+    @staticmethod
+    def resolve_initial_budget(obj):
+        return obj.initial_budget.to_json()
+
+    @staticmethod
+    def resolve_annual_budget(obj):
+        return obj.annual_budget.to_json()
+
+    @staticmethod
+    def resolve_recorded_executed(obj):
+        return obj.recorded_executed.to_json()
+
+    @staticmethod
+    def resolve_executed(obj):
+        return obj.executed.to_json()
+
+    @staticmethod
+    def resolve_execution_weight(obj):
+        return str(obj.execution_weight)
+
+    @staticmethod
+    def resolve_execution_rate(obj):
+        return _dtext(obj.execution_rate)
+
+    @staticmethod
+    def resolve_execution_score(obj):
+        return _dtext(obj.execution_score)
+
+    @staticmethod
+    def resolve_indicator_score(obj):
+        return _dtext(obj.indicator_score)
+
+    @staticmethod
+    def resolve_total_score(obj):
+        return _dtext(obj.total_score)
+
+
+def _dtext(value) -> str | None:
+    return None if value is None else str(value)
+
+
+
+class SheetPage(Schema):
+    items: list[SheetOut]
+    count: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class LineSaveIn(Schema):
+    position: int = Field(ge=0, description="指标序号（详情中的 position）")
+    actual_value: str | None = Field(None, max_length=200, description="实际完成值（定量指标为数值）")
+    tier: str | None = Field(None, description="定性档次：achieved / partial / not_achieved")
+    judged_score: str | None = Field(None, description="定性指标自评打分（十进制字符串）")
+    overshoot_reason: str | None = Field(None, description="超额原因：target_too_low/external/extra_funds/"
+                                                           "efficiency/other")
+    explanation: str | None = Field(None, max_length=4000, description="偏差原因分析及改进措施")
+
+    @field_validator("judged_score", mode="before")
+    @classmethod
+    def _no_floats(cls, value):
+        return _decimal_text(value)
+
+
+class SheetSaveIn(Schema):
+    lock_version: int
+    executed: str | None = Field(None, description="全年执行数（元）；空字符串恢复为执行记录数")
+    executed_note: str | None = Field(None, max_length=300)
+    received: str | None = Field(None, description="实际到位资金（元）")
+    finished: bool | None = None
+    achieved_goal: str | None = Field(None, max_length=4000)
+    funds_explanation: str | None = Field(None, max_length=4000)
+    conclusion_explanation: str | None = Field(None, max_length=4000)
+    duties: str | None = Field(None, max_length=4000)
+    main_tasks: list[str] | None = Field(None, description="各主要任务的完成情况（按顺序）")
+    funds_breakdown: dict | None = Field(None, description="{fiscal|carryover|other: {initial, annual, executed}}，元")
+    lines: list[LineSaveIn] = Field(default_factory=list)
+
+    @field_validator("executed", "received", mode="before")
+    @classmethod
+    def _no_floats(cls, value):
+        return no_float(value, "1080000.00")
+
+
+class SaveOut(Schema):
+    lock_version: int
+    total_score: str | None
+    grade: str
+    problems: dict[str, list[str]]
+
+
+class TransitionIn(Schema):
+    name: str = Field(description="submit / withdraw / department_pass / department_return / accept / "
+                                  "finance_return")
+    comment: str = Field("", max_length=2000)
+    lock_version: int | None = None
+
+
+def _choice(value, allowed, field: str, label: str) -> None:
+    if value and value not in allowed:
+        raise ValidationError({field: [f"{label}“{value}”无效"]})
+
+
+@router.get("/rounds", response=list[RoundOut], summary="单位自评任务（本人参与的区划）")
+def round_list(request, year: int | None = None):
+    return list(selectors.round_list(api_actor(request), year)[:200])
+
+
+@router.post("/rounds", response={201: RoundOut, 400: ErrorOut, 403: ErrorOut},
+             summary="开启单位自评（为该年度有预算的全部项目生成自评表）")
+def round_create(request, payload: RoundIn):
+    from jixiao.organisations.models import Region
+
+    region = Region.objects.filter(pk=payload.region_id).first()
+    if region is None:
+        raise ValidationError({"region_id": ["区划不存在"]})
+    rnd = services.round_create(actor=api_actor(request), region=region, year=payload.year, due=payload.due)
+    return Status(201, selectors.round_get(api_actor(request), rnd.pk))
+
+
+@router.post("/rounds/{int:round_id}/score", response=dict, summary="按政策配置重新计分本任务的全部自评表")
+def round_score(request, round_id: int):
+    actor = api_actor(request)
+    res = services.round_score(actor=actor, rnd=selectors.round_get(actor, round_id))
+    return {"evaluations": res.evaluations, "lines": res.lines, "changed": res.changed}
+
+
+@router.get("/rounds/{int:round_id}/rollup", response=dict, summary="部门项目支出绩效自评汇总")
+def round_rollup(request, round_id: int, department: int | None = None):
+    actor = api_actor(request)
+    rows, total = selectors.department_rollup(actor, selectors.round_get(actor, round_id), department=department)
+
+    def row(r):
+        return {"department_id": r.department_id, "department": r.name, "tasks": r.tasks, "done": r.done,
+                "accepted": r.accepted, "coverage_pct": str(r.coverage_pct), "budget": r.budget.to_json(),
+                "executed": r.executed.to_json(), "execution_pct": None if r.execution_pct is None
+                else str(r.execution_pct), "average": None if r.average is None else str(r.average),
+                "grades": r.grades, "needs_explanation": r.needs_explanation, "overshoot": r.overshoot}
+
+    return {"departments": [row(r) for r in rows], "total": row(total)}
+
+
+@router.get("/rounds/{int:round_id}/sheets", response=SheetPage, summary="本任务的自评表（按权限范围，可筛选、分页）")
+def sheet_list(request, round_id: int, filters: Query[SheetQuery]):
+    from jixiao.budget.models import BudgetKind
+
+    actor = api_actor(request)
+    rnd = selectors.round_get(actor, round_id)
+    f = filters.dict()
+    page, page_size = f.pop("page"), f.pop("page_size")
+    _choice(f.get("state"), SelfEvaluationState.values, "state", "状态")
+    _choice(f.get("grade"), [*Grade.values, "none"], "grade", "等级")
+    _choice(f.get("budget_kind"), BudgetKind.values, "budget_kind", "预算类别")
+    qs = selectors.evaluation_list(actor, rnd, f)
+    count = qs.count()
+    offset = (page - 1) * page_size
+    return {"items": list(qs[offset:offset + page_size]), "count": count, "page": page, "page_size": page_size,
+            "pages": max(1, -(-count // page_size))}
+
+
+def _sheet_detail(actor, ev) -> dict:
+    from jixiao.core import workflow
+    from jixiao.core.permissions import Action, can
+    from jixiao.evaluation.rules import FundsInput
+
+    lines = selectors.evaluation_lines(ev)
+    result = services.evaluation_result(ev, lines=lines)
+    out = SheetOut.from_orm(ev).dict()
+    out.update({
+        "expected_goal": ev.expected_goal, "achieved_goal": ev.achieved_goal, "duties": ev.duties,
+        "main_tasks": ev.main_tasks, "executed_note": ev.executed_note, "funds_breakdown": ev.funds_breakdown,
+        "received": None if ev.received is None else ev.received.to_json(), "finished": ev.finished,
+        "funds_explanation": ev.funds_explanation, "conclusion_explanation": ev.conclusion_explanation,
+        "execution_explanation": result.execution.explain(FundsInput(ev.annual_budget, ev.executed,
+                                                                     received=ev.received)),
+        "total_explanation": result.explain_total(),
+        "lines": [{"position": ln.position, "level1": ln.level1, "level2": ln.level2, "name": ln.name,
+                   "comparator": ln.comparator, "target_value": ln.target_value, "unit": ln.unit,
+                   "weight": None if ln.weight is None else str(ln.weight), "actual_value": ln.actual_value,
+                   "tier": ln.tier, "judged_score": None if ln.judged_score is None else str(ln.judged_score),
+                   "overshoot_reason": ln.overshoot_reason, "explanation": ln.explanation,
+                   "score": str(ls.score), "method": ls.method, "reason": ls.explain(), "shortfall": ls.shortfall,
+                   "overshoot": ls.overshoot} for ln, ls in zip(lines, result.lines, strict=True)],
+        "required": services.evaluation_problems(ev, result) if can(actor, Action.EDIT, ev) else {},
+        "transitions": [{"name": t.name, "label": t.label, "comment_required": t.comment_required}
+                        for t in workflow.available_transitions(actor, ev)],
+        "steps": [{"at": s.at, "actor": s.actor.display_name, "actor_role": s.actor_role,
+                   "transition": s.transition, "from_state": s.from_state, "to_state": s.to_state,
+                   "comment": s.comment} for s in workflow.steps_for(ev)],
+    })
+    return out
+
+
+@router.get("/sheets/{int:sheet_id}", response=dict, summary="自评表详情：每项得分及其计算说明、须补充的说明、流转记录")
+def sheet_detail(request, sheet_id: int):
+    actor = api_actor(request)
+    return _sheet_detail(actor, selectors.evaluation_get(actor, sheet_id))
+
+
+@router.put("/sheets/{int:sheet_id}", response={200: SaveOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut},
+            summary="填报自评表（须带 lock_version）")
+def sheet_save(request, sheet_id: int, payload: SheetSaveIn):
+    from jixiao.core.workflow import ConcurrentEditError
+
+    actor = api_actor(request)
+    ev = selectors.evaluation_get(actor, sheet_id)
+    if payload.lock_version != ev.lock_version:
+        raise ConcurrentEditError()
+    data = payload.dict(exclude={"lock_version", "lines", "main_tasks"}, exclude_none=True)
+    if payload.main_tasks is not None:
+        data["main_tasks"] = [{"result": r} for r in payload.main_tasks]
+    data["lines"] = {str(ln.position): ln.dict(exclude={"position"}, exclude_none=True) for ln in payload.lines}
+    problems = services.evaluation_save(actor=actor, evaluation=ev, data=data,
+                                        expected_lock_version=payload.lock_version)
+    return {"lock_version": ev.lock_version, "total_score": None if ev.total_score is None else str(ev.total_score),
+            "grade": ev.grade, "problems": problems}
+
+
+@router.post("/sheets/{int:sheet_id}/transition", response={200: SheetOut, 400: ErrorOut, 403: ErrorOut,
+                                                            409: ErrorOut},
+             summary="提交、撤回、审核通过或退回")
+def sheet_transition(request, sheet_id: int, payload: TransitionIn):
+    actor = api_actor(request)
+    ev = selectors.evaluation_get(actor, sheet_id)
+    services.evaluation_transition(actor=actor, evaluation=ev, name=payload.name, comment=payload.comment,
+                                   expected_lock_version=payload.lock_version)
+    return selectors.evaluation_get(actor, sheet_id)
