@@ -8,11 +8,15 @@ class EvaluationConfig(AppConfig):
 
     def ready(self):
         from jixiao.core.permissions import DocType, register
-        from jixiao.evaluation.models import SelfEvaluation, SelfEvaluationRound
-        from jixiao.evaluation.workflows import SELF_EVALUATION_WORKFLOW
+        from jixiao.evaluation.models import SelfEvaluation, SelfEvaluationRound, SpotCheck, SpotCheckItem
+        from jixiao.evaluation.workflows import SELF_EVALUATION_WORKFLOW, SPOT_CHECK_WORKFLOW
 
         classified = ("subject__is_classified", "department__is_classified")
         register(SelfEvaluation, DocType(subject="subject_id", classified=classified,
                                          editable_states=SELF_EVALUATION_WORKFLOW.editable_states))
         # A round belongs to its region only: the bureau of the region opens and scores it (Action.APPROVE).
         register(SelfEvaluationRound, DocType(department=None, unit=None))
+        register(SpotCheck, DocType(department=None, unit=None))
+        # agencies reach the items of the subjects they were commissioned for (SubjectGrant, purpose 抽查复核)
+        register(SpotCheckItem, DocType(subject="subject_id", classified=classified,
+                                        editable_states=SPOT_CHECK_WORKFLOW.editable_states))

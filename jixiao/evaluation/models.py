@@ -15,7 +15,12 @@ from django.db import models
 from jixiao.core.models import OrgScoped, WorkflowDocument
 from jixiao.core.money import MoneyField
 from jixiao.evaluation.rules import OVERSHOOT_REASONS
-from jixiao.evaluation.workflows import SELF_EVALUATION_WORKFLOW, SelfEvaluationState
+from jixiao.evaluation.workflows import (
+    SELF_EVALUATION_WORKFLOW,
+    SPOT_CHECK_WORKFLOW,
+    SelfEvaluationState,
+    SpotCheckState,
+)
 from jixiao.indicators.models import Comparator, Level1
 from jixiao.policy.schema import Grade, QualitativeTier
 
@@ -137,3 +142,76 @@ class SelfEvaluationLine(models.Model):
         verbose_name = "自评指标"
         ordering = ["evaluation", "position", "id"]
         indexes = [models.Index(fields=["evaluation", "position"])]
+
+
+class SpotCheck(models.Model):
+    """The bureau's spot check (抽查复核) of one self-evaluation round: the draw and its recorded seed."""
+
+    round = models.OneToOneField(SelfEvaluationRound, on_delete=models.CASCADE, related_name="spot_check")
+    region = models.ForeignKey("organisations.Region", on_delete=models.PROTECT, related_name="+",
+                               verbose_name="区划")
+    seed = models.BigIntegerField("随机种子", help_text="记录在案，同一种子对同一批自评表抽取结果相同")
+    rate_pct = models.DecimalField("抽查比例(%)", max_digits=5, decimal_places=2)
+    population = models.PositiveIntegerField("可抽自评表数")
+    target = models.PositiveIntegerField("应抽数")
+    thresholds = models.JSONField("金额分层界限(分)", default=list)
+    strata = models.JSONField("分层抽取情况", default=list, help_text="每层：部门、金额层、自评表数、抽取数")
+    profile_id = models.BigIntegerField("政策配置版本", null=True, blank=True)
+    inflation_gap = models.DecimalField("虚高判定分差", max_digits=6, decimal_places=2)
+    drawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    drawn_at = models.DateTimeField(auto_now_add=True)
+    summary = models.JSONField("汇总", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "抽查复核"
+
+    def __str__(self) -> str:
+        return f"{self.round}抽查复核"
+
+
+class SpotCheckItem(OrgScoped, WorkflowDocument):
+    """One drawn self-evaluation and its re-check: the re-checker's score per line, the gap, the inflation flag."""
+
+    spot_check = models.ForeignKey(SpotCheck, on_delete=models.CASCADE, related_name="items")
+    evaluation = models.OneToOneField(SelfEvaluation, on_delete=models.CASCADE, related_name="spot_check_item")
+    subject = models.ForeignKey("budget.PerformanceSubject", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField("抽取原因", max_length=30)
+    stratum = models.CharField("所在分层", max_length=60)
+    agency = models.ForeignKey("organisations.Agency", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="spot_check_items", verbose_name="复核机构",
+                               help_text="为空表示财政部门自行复核")
+    self_total = models.DecimalField("自评总分", **SCORE)
+    self_grade = models.CharField("自评等级", max_length=10, choices=Grade.choices, blank=True)
+    execution_score = models.DecimalField("复核执行率得分", **SCORE)
+    recheck_total = models.DecimalField("复核总分", **SCORE)
+    recheck_grade = models.CharField("复核等级", max_length=10, choices=Grade.choices, blank=True)
+    gap = models.DecimalField("分差（自评−复核）", max_digits=7, decimal_places=2, null=True, blank=True)
+    inflated = models.BooleanField("自评虚高", default=False)
+    note = models.TextField("复核意见", blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
+    state = models.CharField("状态", max_length=32, choices=SpotCheckState.choices, default=SpotCheckState.ASSIGNED)
+
+    workflow = SPOT_CHECK_WORKFLOW
+
+    class Meta:
+        verbose_name = "抽查复核项目"
+        ordering = ["spot_check", "department__code", "subject__code", "id"]
+        indexes = [models.Index(fields=["spot_check", "state"]), models.Index(fields=["spot_check", "department"]),
+                   models.Index(fields=["spot_check", "inflated"]), models.Index(fields=["agency", "state"])]
+
+    def __str__(self) -> str:
+        return f"抽查复核 · {self.subject}"
+
+
+class SpotCheckLine(models.Model):
+    item = models.ForeignKey(SpotCheckItem, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(SelfEvaluationLine, on_delete=models.CASCADE, related_name="+")
+    self_score = models.DecimalField("自评得分", **SCORE)
+    score = models.DecimalField("复核得分", **SCORE)
+    note = models.CharField("复核说明", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "复核指标"
+        ordering = ["item", "line__position", "id"]
+        constraints = [models.UniqueConstraint(fields=["item", "line"], name="uniq_spot_check_line")]

@@ -66,7 +66,7 @@ def round_create(*, actor: Actor, region, year: int, due: datetime.date | None =
     """Open the self-evaluation of a region's year (one per region and year), due on `due` or the profile's date,
     and unless `generate` is False (a background job then calls `round_generate`) create its tasks."""
     from jixiao.budget.models import FiscalYear
-    from jixiao.policy.selectors import effective_profile
+    from jixiao.policy.services import profile_ensure_effective
 
     _authorize_region(actor, region)
     fy = FiscalYear.objects.filter(year=year).first()
@@ -74,7 +74,7 @@ def round_create(*, actor: Actor, region, year: int, due: datetime.date | None =
         raise ValidationError({"year": [f"尚未设置{year}预算年度"]})
     if SelfEvaluationRound.objects.filter(region=region, fiscal_year=fy).exists():
         raise ValidationError({"year": [f"{region.name}{year}年度的单位自评已开启"]})
-    eff = effective_profile(region, year)
+    eff = profile_ensure_effective(region=region, fiscal_year=year)  # a stored version the round keeps using
     due = due or default_due(eff.params.self_evaluation, year)
     if due is not None and due <= datetime.date(year, 12, 31):
         raise ValidationError({"due": ["自评截止日应在评价年度结束之后"]})

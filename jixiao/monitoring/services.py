@@ -115,7 +115,7 @@ def round_create(*, actor: Actor, region, year: int, point: int | None = None, m
     """Open one planned round (a monitoring point by its index, or a special bonds' month) and, unless `generate`
     is False (a background job then calls `round_generate`), create its tasks."""
     from jixiao.budget.models import FiscalYear
-    from jixiao.policy.selectors import effective_profile
+    from jixiao.policy.services import profile_ensure_effective
 
     _authorize_region(actor, region)
     planned = planned_rounds(region, year)
@@ -132,7 +132,8 @@ def round_create(*, actor: Actor, region, year: int, point: int | None = None, m
     with transaction.atomic():
         rnd = MonitoringRound.objects.create(
             region=region, fiscal_year=fy, kind=plan.kind, name=plan.name, period_end=plan.period_end,
-            data_months=plan.data_months, due=plan.due, profile_id=effective_profile(region, year).profile_id,
+            data_months=plan.data_months, due=plan.due,
+            profile_id=profile_ensure_effective(region=region, fiscal_year=year).profile_id,
             created_by=actor.user)
         audit.record(actor=actor, action="create", obj=rnd, after={"name": rnd.name, "period_end": str(plan.period_end),
                                                                     "due": str(plan.due or "")})
