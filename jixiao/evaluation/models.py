@@ -203,6 +203,12 @@ class SpotCheckItem(OrgScoped, WorkflowDocument):
     def __str__(self) -> str:
         return f"抽查复核 · {self.subject}"
 
+    @property
+    def reason_label(self) -> str:
+        from jixiao.evaluation.sampling import REASON_LABELS
+
+        return REASON_LABELS.get(self.reason, self.reason)
+
 
 class SpotCheckLine(models.Model):
     item = models.ForeignKey(SpotCheckItem, on_delete=models.CASCADE, related_name="lines")

@@ -15,8 +15,9 @@ from django.http import Http404
 from jixiao.core.bulk import as_money
 from jixiao.core.money import Money
 from jixiao.core.permissions import Action, Actor, get_for, region_rounds, scope
-from jixiao.evaluation.models import SelfEvaluation, SelfEvaluationLine, SelfEvaluationRound
-from jixiao.evaluation.workflows import DONE_STATES, SelfEvaluationState
+from jixiao.evaluation.models import SelfEvaluation, SelfEvaluationLine, SelfEvaluationRound, SpotCheck, SpotCheckItem
+from jixiao.evaluation.workflows import DONE_STATES, SelfEvaluationState, SpotCheckState
+from jixiao.organisations.models import Role
 from jixiao.policy.schema import Grade
 
 RELATED = ("round", "subject", "department", "unit", "region")
@@ -146,3 +147,48 @@ def department_rollup(actor: Actor, rnd: SelfEvaluationRound, *, department=None
     average = qs.filter(state__in=sorted(DONE_STATES)).aggregate(a=Avg("total_score"))["a"]
     total.average = None if average is None else Decimal(str(average)).quantize(Decimal("0.01"))
     return ordered, total
+
+
+# --- spot checks --------------------------------------------------------------------------------------------------
+ITEM_RELATED = ("spot_check__round__fiscal_year", "subject", "department", "unit", "agency", "evaluation")
+
+
+def _agency_ids(actor: Actor) -> set[int]:
+    return {g.agency_id for g in actor.grants if g.agency_id}
+
+
+def spot_check_items(actor: Actor, check: SpotCheck | None = None, filters: dict | None = None) -> QuerySet:
+    """Items the actor may see: the bureau and departments by their reach; an agency only the items it was
+    commissioned for. `filters`: department, state, agency (id, or "self" for the bureau's own), inflated."""
+    f = filters or {}
+    qs = scope(actor, Action.VIEW, SpotCheckItem.objects.all())
+    if actor.has_role(Role.AGENCY):
+        qs = qs.filter(agency_id__in=sorted(_agency_ids(actor)))
+    if check is not None:
+        qs = qs.filter(spot_check=check)
+    if f.get("department"):
+        qs = qs.filter(department=f["department"])
+    if f.get("state"):
+        qs = qs.filter(state=f["state"])
+    if f.get("agency") == "self":
+        qs = qs.filter(agency__isnull=True)
+    elif f.get("agency"):
+        qs = qs.filter(agency=f["agency"])
+    if f.get("inflated"):
+        qs = qs.filter(inflated=True)
+    return qs.select_related(*ITEM_RELATED).order_by("department__code", "subject__code", "pk")
+
+
+def spot_check_item_get(actor: Actor, pk) -> SpotCheckItem:
+    item = spot_check_items(actor).filter(pk=pk).first() if str(pk).isdigit() else None
+    if item is None:
+        raise Http404("复核项目不存在或不在您的权限范围内")
+    return item
+
+
+def inflated_by_department(region_id: int, year: int) -> dict[int | None, int]:
+    """Confirmed inflated self-scores per department in a region's year (for the department appraisal)."""
+    return dict(SpotCheckItem.objects.filter(
+        spot_check__round__region_id=region_id, spot_check__round__fiscal_year__year=year, inflated=True,
+        state=SpotCheckState.CONFIRMED).values("department_id").annotate(n=Count("id"))
+        .values_list("department_id", "n"))

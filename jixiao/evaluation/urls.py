@@ -13,5 +13,9 @@ urlpatterns = [
     path("sheets/<int:pk>/transition/", views.evaluation_transition, name="evaluation_transition"),
     path("sheets/<int:pk>/sheet.xlsx", views.evaluation_download, name="evaluation_download"),
     path("sheets/<int:pk>/upload/", views.evaluation_upload, name="evaluation_upload"),
+    path("spot-check/", views.spot_check, name="spot_check"),
+    path("spot-check/items/<int:pk>/", views.spot_check_item, name="spot_check_item"),
+    path("spot-check/items/<int:pk>/assign/", views.spot_check_assign, name="spot_check_assign"),
+    path("spot-check/items/<int:pk>/transition/", views.spot_check_transition, name="spot_check_transition"),
     path("trial/", views.trial_upload, name="trial"),
 ]

@@ -322,6 +322,141 @@ def rollup(request):
         "grades": Grade.choices, "can_score": rnd is not None and can(actor, Action.APPROVE, rnd)})
 
 
+# --- spot checks --------------------------------------------------------------------------------------------------
+@login_required
+def spot_check(request):
+    """The round's spot check: the draw (the bureau), its strata, the drawn sheets with who re-checks them, the gaps
+    and inflation flags; an agency sees the items it was commissioned for."""
+    from jixiao.evaluation import spot_checks
+    from jixiao.evaluation.models import SpotCheck
+    from jixiao.evaluation.workflows import SpotCheckState
+    from jixiao.organisations.models import Agency
+
+    actor = actor_for(request.user)
+    if not actor.may(Action.VIEW):
+        raise PermissionDenied("您没有查看抽查复核的权限")
+    rnd = _round_from(request, actor)
+    if request.method == "POST":
+        if rnd is None:
+            raise PermissionDenied("没有可抽查的自评任务")
+        seed = request.POST.get("seed", "").strip()
+        if seed and not seed.isdigit():
+            messages.error(request, "未抽取：随机种子应为正整数")
+        else:
+            try:
+                check = spot_checks.draw(actor=actor, rnd=rnd, seed=int(seed) if seed else None)
+            except ValidationError as exc:
+                messages.error(request, "未抽取：" + "；".join(_messages(exc)))
+            else:
+                messages.success(request, f"已抽取 {check.items.count()} 张自评表（随机种子 {check.seed}）")
+        return redirect(reverse("evaluation:spot_check") + (f"?round={rnd.pk}" if rnd else ""))
+    check = SpotCheck.objects.filter(round=rnd).first() if rnd else None
+    filters = {k: request.GET[k] for k in ("state", "agency") if request.GET.get(k)}
+    if filters.get("state") and filters["state"] not in SpotCheckState.values:
+        messages.error(request, "查询条件“状态”的值无效，已忽略")
+        filters.pop("state")
+    if request.GET.get("inflated"):
+        filters["inflated"] = True
+    items = selectors.spot_check_items(actor, check, filters) if check else []
+    is_bureau = rnd is not None and can(actor, Action.APPROVE, rnd)
+    return render(request, "evaluation/spot_check.html", {
+        "rnd": rnd, "rounds": list(selectors.round_list(actor)[:40]), "check": check,
+        "items": Paginator(items, PAGE_SIZE).get_page(request.GET.get("page")) if check else [],
+        "is_bureau": is_bureau, "filters": filters, "states": SpotCheckState.choices,
+        "agencies": list(Agency.objects.filter(is_active=True).order_by("name")) if is_bureau else [],
+        "done": rnd.summary.get("done", 0) if rnd else 0,
+        "my_items": selectors.spot_check_items(actor).exclude(state=SpotCheckState.CONFIRMED)[:50]
+        if actor.has_role(Role.AGENCY) else []})
+
+
+@login_required
+@require_POST
+def spot_check_assign(request, pk):
+    from jixiao.evaluation import spot_checks
+    from jixiao.organisations.models import Agency
+
+    actor = actor_for(request.user)
+    item = selectors.spot_check_item_get(actor, pk)
+    agency_id = _int(request.POST.get("agency"))
+    agency = Agency.objects.filter(pk=agency_id).first() if agency_id else None
+    if agency_id and agency is None:
+        messages.error(request, "未委托：机构不存在")
+    else:
+        try:
+            spot_checks.assign(actor=actor, item=item, agency=agency)
+        except ValidationError as exc:
+            messages.error(request, "未委托：" + "；".join(_messages(exc)))
+        else:
+            messages.success(request, f"“{item.subject.name}”由{agency.name if agency else '财政部门自行'}复核")
+    return redirect(reverse("evaluation:spot_check") + f"?round={item.spot_check.round_id}")
+
+
+def _item_context(actor, item) -> dict:
+    from jixiao.evaluation.workflows import SPOT_CHECK_WORKFLOW
+
+    lines = list(item.lines.select_related("line").order_by("line__position", "pk"))
+    roles = dict(Role.choices)
+    steps = [{"step": st, "from": SPOT_CHECK_WORKFLOW.label(st.from_state),
+              "to": SPOT_CHECK_WORKFLOW.label(st.to_state), "role": roles.get(st.actor_role, st.actor_role)}
+             for st in workflow.steps_for(item)]
+    return {"item": item, "ev": item.evaluation, "subject": item.subject, "lines": lines, "steps": steps,
+            "transitions": workflow.available_transitions(actor, item), "limit": item.spot_check.inflation_gap}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def spot_check_item(request, pk):
+    from jixiao.evaluation import spot_checks
+    from jixiao.evaluation.workflows import SpotCheckState
+
+    actor = actor_for(request.user)
+    item = selectors.spot_check_item_get(actor, pk)
+    editable = item.state in (SpotCheckState.ASSIGNED, SpotCheckState.RETURNED) and (
+        can(actor, Action.APPROVE, item) or (item.agency_id and can(actor, Action.CONTRIBUTE, item)))
+    errors: dict = {}
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied("您不能修改该复核结果")
+        lines = {}
+        for key in request.POST:
+            if key.startswith("line-"):
+                parts = key.split("-", 2)
+                if len(parts) == 3:
+                    lines.setdefault(parts[1], {})[parts[2]] = request.POST[key]
+        data = {"lines": lines, "note": request.POST.get("note", "")}
+        if "execution_score" in request.POST:
+            data["execution_score"] = request.POST["execution_score"]
+        try:
+            problems = spot_checks.recheck_save(actor=actor, item=item, data=data,
+                                                expected_lock_version=_int(request.POST.get("lock_version")) or 0)
+        except ConcurrentEditError:
+            messages.error(request, "保存失败：该复核结果已被他人修改，请刷新后在最新内容上修改。")
+            return redirect("evaluation:spot_check_item", pk=item.pk)
+        except ValidationError as exc:
+            errors = exc.message_dict
+            messages.error(request, "未保存：" + "；".join(m for ms in errors.values() for m in ms))
+        else:
+            if problems:
+                messages.warning(request, "已保存。还须处理：" + "；".join(m for ms in problems.values() for m in ms))
+            else:
+                messages.success(request, "已保存复核结果")
+            return redirect("evaluation:spot_check_item", pk=item.pk)
+    return render(request, "evaluation/spot_check_item.html", {**_item_context(actor, item), "editable": editable,
+                                                               "errors": errors})
+
+
+@login_required
+@require_POST
+def spot_check_transition(request, pk):
+    from jixiao.evaluation import spot_checks
+    from jixiao.evaluation.workflows import SPOT_CHECK_WORKFLOW
+
+    item = selectors.spot_check_item_get(actor_for(request.user), pk)
+    return run_transition(request, doc=item, names=frozenset(t.name for t in SPOT_CHECK_WORKFLOW.transitions),
+                          flow=SPOT_CHECK_WORKFLOW, what="复核项目", detail="evaluation:spot_check_item",
+                          service=lambda **kw: spot_checks.transition(item=item, **kw))
+
+
 # --- trial scoring ------------------------------------------------------------------------------------------------
 @login_required
 def trial_upload(request):
