@@ -580,3 +580,189 @@ def sheet_transition(request, sheet_id: int, payload: TransitionIn):
     services.evaluation_transition(actor=actor, evaluation=ev, name=payload.name, comment=payload.comment,
                                    expected_lock_version=payload.lock_version)
     return selectors.evaluation_get(actor, sheet_id)
+
+
+# ---- spot checks --------------------------------------------------------------------------------------------------
+class DrawIn(Schema):
+    seed: int | None = Field(None, ge=1, le=2**62, description="随机种子；缺省自动生成并记录")
+
+
+class ItemOut(Schema):
+    id: int
+    spot_check_id: int
+    evaluation_id: int
+    subject_code: str
+    subject_name: str
+    department_name: str | None
+    unit_name: str | None
+    reason: str
+    stratum: str
+    agency_id: int | None
+    agency_name: str | None
+    self_total: str | None
+    self_grade: str
+    execution_score: str | None
+    recheck_total: str | None
+    recheck_grade: str
+    gap: str | None
+    inflated: bool
+    note: str
+    state: str
+    lock_version: int
+
+    @staticmethod
+    def resolve_subject_code(obj):
+        return obj.subject.code
+
+    @staticmethod
+    def resolve_subject_name(obj):
+        return obj.subject.name
+
+    @staticmethod
+    def resolve_department_name(obj):
+        return obj.department.name if obj.department_id else None
+
+    @staticmethod
+    def resolve_unit_name(obj):
+        return obj.unit.name if obj.unit_id else None
+
+    @staticmethod
+    def resolve_agency_name(obj):
+        return obj.agency.name if obj.agency_id else None
+
+    @staticmethod
+    def resolve_self_total(obj):
+        return _dtext(obj.self_total)
+
+    @staticmethod
+    def resolve_execution_score(obj):
+        return _dtext(obj.execution_score)
+
+    @staticmethod
+    def resolve_recheck_total(obj):
+        return _dtext(obj.recheck_total)
+
+    @staticmethod
+    def resolve_gap(obj):
+        return _dtext(obj.gap)
+
+
+class AssignIn(Schema):
+    agency_id: int | None = Field(None, description="复核机构；空为财政部门自行复核")
+
+
+class RecheckLineIn(Schema):
+    position: int = Field(ge=0)
+    score: str | None = Field(None, description="复核得分（十进制字符串）")
+    note: str | None = Field(None, max_length=500)
+
+    @field_validator("score", mode="before")
+    @classmethod
+    def _no_floats(cls, value):
+        return _decimal_text(value)
+
+
+class RecheckIn(Schema):
+    lock_version: int
+    execution_score: str | None = None
+    note: str | None = Field(None, max_length=4000)
+    lines: list[RecheckLineIn] = Field(default_factory=list)
+
+    @field_validator("execution_score", mode="before")
+    @classmethod
+    def _no_floats(cls, value):
+        return _decimal_text(value)
+
+
+def _check_out(check) -> dict:
+    return {"id": check.pk, "round_id": check.round_id, "seed": check.seed, "rate_pct": str(check.rate_pct),
+            "population": check.population, "target": check.target, "strata": check.strata,
+            "inflation_gap": str(check.inflation_gap), "drawn_at": check.drawn_at, "summary": check.summary}
+
+
+@router.post("/rounds/{int:round_id}/spot-check", response={201: dict, 400: ErrorOut, 403: ErrorOut},
+             summary="抽取抽查复核样本（按部门和金额分层，记录随机种子）")
+def spot_check_draw(request, round_id: int, payload: DrawIn):
+    from jixiao.evaluation import spot_checks
+
+    actor = api_actor(request)
+    check = spot_checks.draw(actor=actor, rnd=selectors.round_get(actor, round_id), seed=payload.seed)
+    return Status(201, _check_out(check))
+
+
+@router.get("/rounds/{int:round_id}/spot-check", response=dict, summary="抽查复核：抽取情况与复核项目")
+def spot_check_detail(request, round_id: int, state: str | None = None, inflated: bool = False):
+    from django.http import Http404
+
+    from jixiao.evaluation.models import SpotCheck
+    from jixiao.evaluation.workflows import SpotCheckState
+
+    actor = api_actor(request)
+    rnd = selectors.round_get(actor, round_id)
+    check = SpotCheck.objects.filter(round=rnd).first()
+    if check is None:
+        raise Http404("尚未抽取复核样本")
+    _choice(state, SpotCheckState.values, "state", "状态")
+    items = selectors.spot_check_items(actor, check, {"state": state, "inflated": inflated})
+    return {**_check_out(check), "items": [ItemOut.from_orm(i).dict() for i in items[:5000]]}
+
+
+@router.post("/spot-check-items/{int:item_id}/assign", response={200: ItemOut, 400: ErrorOut, 403: ErrorOut},
+             summary="委托第三方机构复核（或由财政部门自行复核）")
+def spot_check_assign(request, item_id: int, payload: AssignIn):
+    from jixiao.evaluation import spot_checks
+    from jixiao.organisations.models import Agency
+
+    actor = api_actor(request)
+    item = selectors.spot_check_item_get(actor, item_id)
+    agency = None
+    if payload.agency_id is not None:
+        agency = Agency.objects.filter(pk=payload.agency_id).first()
+        if agency is None:
+            raise ValidationError({"agency_id": ["机构不存在"]})
+    spot_checks.assign(actor=actor, item=item, agency=agency)
+    return selectors.spot_check_item_get(actor, item_id)
+
+
+@router.get("/spot-check-items/{int:item_id}", response=dict, summary="复核项目详情：逐项自评得分与复核得分")
+def spot_check_item(request, item_id: int):
+    from jixiao.core import workflow
+
+    actor = api_actor(request)
+    item = selectors.spot_check_item_get(actor, item_id)
+    out = ItemOut.from_orm(item).dict()
+    out["lines"] = [{"position": cl.line.position, "name": cl.line.name, "weight": _dtext(cl.line.weight),
+                     "target_value": cl.line.target_value, "actual_value": cl.line.actual_value,
+                     "self_score": _dtext(cl.self_score), "score": _dtext(cl.score), "note": cl.note}
+                    for cl in item.lines.select_related("line").order_by("line__position", "pk")]
+    out["transitions"] = [{"name": t.name, "label": t.label} for t in workflow.available_transitions(actor, item)]
+    return out
+
+
+@router.put("/spot-check-items/{int:item_id}", response={200: dict, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut},
+            summary="保存复核结果（须带 lock_version）")
+def spot_check_save(request, item_id: int, payload: RecheckIn):
+    from jixiao.evaluation import spot_checks
+
+    actor = api_actor(request)
+    item = selectors.spot_check_item_get(actor, item_id)
+    data = payload.dict(exclude={"lock_version", "lines"}, exclude_none=True)
+    data["lines"] = {str(ln.position): ln.dict(exclude={"position"}, exclude_none=True) for ln in payload.lines}
+    problems = spot_checks.recheck_save(actor=actor, item=item, data=data,
+                                        expected_lock_version=payload.lock_version)
+    item.refresh_from_db()
+    return {"lock_version": item.lock_version, "recheck_total": _dtext(item.recheck_total), "gap": _dtext(item.gap),
+            "inflated": item.inflated, "problems": problems}
+
+
+@router.post("/spot-check-items/{int:item_id}/transition", response={200: ItemOut, 400: ErrorOut, 403: ErrorOut,
+                                                                     409: ErrorOut},
+             summary="提交复核结果、财政确认或退回")
+def spot_check_transition(request, item_id: int, payload: TransitionIn):
+    from jixiao.evaluation import spot_checks
+
+    actor = api_actor(request)
+    item = selectors.spot_check_item_get(actor, item_id)
+    spot_checks.transition(actor=actor, item=item, name=payload.name, comment=payload.comment,
+                           expected_lock_version=payload.lock_version)
+    return selectors.spot_check_item_get(actor, item_id)
