@@ -49,13 +49,12 @@ import statistics
 import sys
 import time
 
-from bench.common import YEAR, dataset, ms, percentile
+from bench.common import YEAR, admin_of, dataset, ms, percentile
 
 POINT = 0  # the first monitoring point of the effective profile
 RUNS = int(os.environ.get("BENCH_MONITORING_RUNS", "20"))
 COMPUTE_RUNS = int(os.environ.get("BENCH_MONITORING_COMPUTE_RUNS", "1"))
 PROFILE = os.environ.get("BENCH_MONITORING_PROFILE", "")  # "1": cProfile one compute of the province, to stderr
-ADMIN = "bench_monitoring_admin"
 FETCH = 5000
 
 # A deterministic value in 0..999 per row, from its id (Knuth's multiplicative hash).
@@ -65,18 +64,6 @@ HASH_2 = "(({col} * 2246822519) %% 1000)"
 
 def _dataset():
     return dataset("BENCH_MONITORING_SCALE")
-
-
-def _admin(region):
-    """A finance admin (财政绩效管理员) of the region, created for the bench when missing: (user, actor)."""
-    from jixiao.core.permissions import actor_for
-    from jixiao.organisations.models import Role, RoleAssignment, User
-
-    user, created = User.objects.get_or_create(username=f"{ADMIN}_{region.code}",
-                                               defaults={"full_name": f"{region.name}绩效管理员"})
-    if created:
-        RoleAssignment.objects.create(user=user, role=Role.FINANCE_ADMIN, region=region)
-    return user, actor_for(user)
 
 
 # ---- the rounds ------------------------------------------------------------------------------------------------------
@@ -90,7 +77,7 @@ def _round_of(region):
     rnd = MonitoringRound.objects.filter(region=region, fiscal_year__year=YEAR, kind=plan.kind,
                                          period_end=plan.period_end).select_related("fiscal_year", "region").first()
     if rnd is None:
-        rnd = services.round_create(actor=_admin(region)[1], region=region, year=YEAR, point=POINT, generate=False)
+        rnd = services.round_create(actor=admin_of(region)[1], region=region, year=YEAR, point=POINT, generate=False)
     return rnd
 
 
@@ -316,7 +303,7 @@ def _bench_dashboard(region, rnd):
 
     from jixiao.monitoring.models import MonitoringReport
 
-    user, _actor = _admin(region)
+    user, _actor = admin_of(region)
     try:
         url = reverse("monitoring:dashboard")
     except NoReverseMatch:

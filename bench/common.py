@@ -42,3 +42,15 @@ def dataset(scale_env: str):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return region, time.perf_counter() - started
+
+
+def admin_of(region, prefix: str = "bench_monitoring_admin"):
+    """A finance admin (财政绩效管理员) of the region, created for the bench when missing: (user, actor)."""
+    from jixiao.core.permissions import actor_for
+    from jixiao.organisations.models import Role, RoleAssignment, User
+
+    user, created = User.objects.get_or_create(username=f"{prefix}_{region.code}",
+                                               defaults={"full_name": f"{region.name}绩效管理员"})
+    if created:
+        RoleAssignment.objects.create(user=user, role=Role.FINANCE_ADMIN, region=region)
+    return user, actor_for(user)

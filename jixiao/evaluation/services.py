@@ -108,7 +108,8 @@ def _execution_weight(goals, frame_code: str, special: str) -> tuple[str, Decima
     return code, frame.execution_weight
 
 
-def round_generate(rnd: SelfEvaluationRound, progress: Callable[[int, int], None] | None = None) -> int:
+def round_generate(rnd: SelfEvaluationRound, progress: Callable[[int, int], None] | None = None, *,
+                   score: bool = True) -> int:
     """Create the missing sheets of a round: one per subject in scope, with the goal sheet's indicators (target and
     weight), the overall goal, the budget and the year's recorded spending. Idempotent. Returns how many were
     created."""
@@ -164,7 +165,8 @@ def round_generate(rnd: SelfEvaluationRound, progress: Callable[[int, int], None
         created += len(chunk)
         if progress:
             progress(created, total)
-    score_evaluations(rnd)
+    if score:
+        score_evaluations(rnd)
     return created
 
 
