@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +31,7 @@ from jixiao.policy.schema import Grade, QualitativeTier
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 STALE = ("保存失败：该自评表在您编辑期间已被他人修改（或已提交），您的修改没有保存，也没有覆盖他人的修改。"
          "请重新打开页面，在最新内容上修改。")
 TRANSITIONS = frozenset(t.name for t in SELF_EVALUATION_WORKFLOW.transitions)
@@ -320,6 +322,39 @@ def rollup(request):
     return render(request, "evaluation/rollup.html", {
         "rnd": rnd, "rounds": list(selectors.round_list(actor)[:40]), "rows": rows, "total": total,
         "grades": Grade.choices, "can_score": rnd is not None and can(actor, Action.APPROVE, rnd)})
+
+
+@login_required
+def rollup_document(request, pk):
+    """The self-evaluation summary report in Word (editable) or PDF (?format=pdf), for the region or a department."""
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    from jixiao.core.outline import PdfUnavailable
+    from jixiao.evaluation import document
+
+    actor = actor_for(request.user)
+    if not actor.may(Action.AGGREGATE):
+        raise PermissionDenied("您没有导出自评总结报告的权限")
+    rnd = selectors.round_get(actor, pk)
+    department = None
+    if request.GET.get("department"):
+        department = Department.objects.filter(pk=_int(request.GET["department"])).first()
+        if department is None or not selectors.evaluation_list(actor, rnd, {"department": department.pk}).exists():
+            raise Http404("主管部门不存在或不在您的权限范围内")
+    who = department.name if department else rnd.region.name
+    stamp = timezone.localtime().strftime("%Y%m%d%H%M")
+    if request.GET.get("format") == "pdf":
+        try:
+            content, ext, kind = document.rollup_pdf(actor, rnd, department=department), "pdf", "application/pdf"
+        except PdfUnavailable:
+            messages.error(request, "本服务器未安装 PDF 排版组件（Pango），暂不能生成 PDF，请下载 Word 版。")
+            return redirect(reverse("evaluation:rollup") + f"?round={rnd.pk}")
+    else:
+        content, ext, kind = document.rollup_document(actor, rnd, department=department), "docx", DOCX
+    response = HttpResponse(content, content_type=kind)
+    response["Content-Disposition"] = content_disposition_header(True, f"{who}{rnd}自评总结报告_{stamp}.{ext}")
+    return response
 
 
 # --- spot checks --------------------------------------------------------------------------------------------------

@@ -159,3 +159,32 @@ def test_rollup_per_department(client, cast, rnd, django_assert_max_num_queries)
     html = c.get(url).content.decode()
     assert "通辽市教育局" in html and "通辽市卫生健康委员会" not in html and "重新计分" not in html
     assert c.post(reverse("evaluation:round_score", args=[rnd.pk])).status_code == 403
+
+
+def test_summary_report_in_word(client, cast, rnd):
+    import io
+
+    from docx import Document
+
+    ev = SelfEvaluation.objects.get(round=rnd, subject=cast.subjects["b1"])
+    services.evaluation_save(actor=actor(cast, "clerk_b"), evaluation=ev,
+                             data={"lines": filled_lines(ev), "achieved_goal": "完成",
+                                   "funds_explanation": "设备延期到货"},
+                             expected_lock_version=ev.lock_version)
+    ev.refresh_from_db()
+    services.evaluation_transition(actor=actor(cast, "clerk_b"), evaluation=ev, name="submit")
+    c = login(client, cast, "finance_admin")
+    r = c.get(reverse("evaluation:rollup_document", args=[rnd.pk]))
+    assert r.status_code == 200
+    text = "\n".join(p.text for p in Document(io.BytesIO(r.content)).paragraphs)
+    assert "通辽市2026年度项目支出绩效自评总结报告" in text and "三、自评结果及分析" in text
+    tables = "\n".join(c.text for t in Document(io.BytesIO(r.content)).tables for row in t.rows for c in row.cells)
+    assert "医疗设备购置" in tables and "设备延期到货" in tables  # 50% executed: listed with its reasons
+    r = c.get(reverse("evaluation:rollup_document", args=[rnd.pk]) + f"?department={cast.dept_a.pk}")
+    assert r.status_code == 200
+    assert c.get(reverse("evaluation:rollup_document", args=[rnd.pk]) + "?department=99999").status_code == 404
+    c = login(client, cast, "unit_a1")  # a unit's report covers its own subjects only
+    r = c.get(reverse("evaluation:rollup_document", args=[rnd.pk]))
+    assert r.status_code == 200
+    tables = "\n".join(c.text for t in Document(io.BytesIO(r.content)).tables for row in t.rows for c in row.cells)
+    assert "医疗设备购置" not in tables
