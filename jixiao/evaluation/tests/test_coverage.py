@@ -1,0 +1,99 @@
+"""Evaluation planning checks against the profile: coverage by count or money, each department's minimum, the key
+projects' cycle, mid-term and post-period evaluations, special bonds and key funds, and indicator-system weights."""
+
+from decimal import Decimal as D
+
+import pytest
+
+from jixiao.evaluation import coverage as cv
+from jixiao.policy.presets import PRESETS
+from jixiao.policy.schema import EvaluationParams
+
+P = EvaluationParams()
+
+
+def params(**kw) -> EvaluationParams:
+    return EvaluationParams.model_validate(P.model_dump(mode="json") | kw)
+
+
+def subject(i, dept=1, amount=100, **kw):
+    return cv.PlanSubject(id=i, name=f"项目{i}", department_id=dept, amount_fen=amount, **kw)
+
+
+def codes(res):
+    return [f.code for f in res.findings]
+
+
+@pytest.mark.parametrize("basis, planned, met", [
+    ("count_or_amount", {1}, True),  # 1 of 5 = 20% by count
+    ("count_or_amount", {5}, True),  # the big one: 60% of the money
+    ("count", {5}, True),
+    ("amount", {1}, False),  # 100 of 1000 = 10% of the money
+    ("count", set(), False),
+])
+def test_coverage_by_count_or_money(basis, planned, met):
+    items = [subject(i, amount=600 if i == 5 else 100, planned=i in planned) for i in range(1, 6)]
+    res = cv.plan_coverage(items, params(coverage_basis=basis), 2026)
+    assert res.met is met
+    assert ("coverage" in codes(res)) is (not met)
+
+
+def test_coverage_boundary_is_inclusive():
+    items = [subject(i, planned=i < 2) for i in range(10)]
+    res = cv.plan_coverage(items, params(coverage_pct="20", coverage_basis="count"), 2026)
+    assert res.count_pct == D("20.00") and res.met
+
+
+def test_each_department_needs_its_minimum():
+    items = [subject(1, dept=1, planned=True), subject(2, dept=2)]
+    res = cv.plan_coverage(items, P, 2026, departments={1: "教育局", 2: "卫健委", 3: "农业农村局"})
+    missing = [f for f in res.findings if f.code == "department_minimum"]
+    assert [f.department_id for f in missing] == [2, 3] and "卫健委" in missing[0].message
+
+
+def test_key_projects_within_the_cycle():
+    items = [subject(1, is_key=True, last_evaluated_year=2021), subject(2, is_key=True, last_evaluated_year=2022),
+             subject(3, is_key=True), subject(4, is_key=True, last_evaluated_year=2021, planned=True)]
+    res = cv.plan_coverage(items, P, 2026)
+    assert res.due_key == [1, 3, 4]  # 2021 + 5 = 2026: due this year; 2022 can wait
+    assert [f.subject_id for f in res.findings if f.code == "key_cycle"] == [1, 3]
+
+
+def test_midterm_and_post_period():
+    items = [subject(1, start_year=2023, end_year=2027), subject(2, start_year=2021, end_year=2025),
+             subject(3, start_year=2024, end_year=2027)]  # 4 years: not a long project
+    res = cv.plan_coverage(items, P, 2026)
+    assert res.midterm == [1] and res.post_period == [2]
+
+
+def test_special_bonds_and_key_funds():
+    items = [subject(1, amount=40, special_bond=True, planned=True, key_fund=True), subject(2, amount=960,
+                                                                                           key_fund=True)]
+    res = cv.plan_coverage(items, params(key_fund_coverage_pct="20"), 2026, bond_quota_fen=1000)
+    assert "special_bond" in codes(res) and "key_fund" in codes(res)  # 4% < 5%; 4% < 20%
+    res = cv.plan_coverage(items, P, 2026, bond_quota_fen=800)
+    assert "special_bond" not in codes(res) and "key_fund" not in codes(res)  # 5%; key funds not set nationally
+
+
+def test_hailin_preset_sets_key_fund_coverage():
+    p = PRESETS["hailin_2021"].params().evaluation
+    assert p.key_fund_coverage_pct == D(20)
+
+
+def test_indicator_system_weights():
+    good = {"decision": D(15), "process": D(20), "output": D(35), "benefit": D(30)}
+    assert cv.indicator_system_problems(good, P) == []
+    low = {"decision": D(25), "process": D(20), "output": D(30), "benefit": D(25)}
+    assert "不低于60%" in cv.indicator_system_problems(low, P)[0]
+    assert "合计应为100" in cv.indicator_system_problems({"output": D(50), "benefit": D(40)}, P)[0]
+    ppp = {"output": D(80), "benefit": D(20)}
+    assert cv.indicator_system_problems(ppp, P, ppp=True, ppp_weights={"operation": D(40), "maintenance": D(20)}) == []
+    problems = cv.indicator_system_problems({"output": D(70), "benefit": D(30)}, P, ppp=True,
+                                            ppp_weights={"operation": D(30), "maintenance": D(20)})
+    assert len(problems) == 2
+
+
+def test_coverage_just_below_the_line():
+    items = [subject(0, amount=1999, planned=True), subject(1, amount=8001)]
+    res = cv.plan_coverage(items, params(coverage_pct="20", coverage_basis="amount"), 2026)
+    assert res.amount_pct == D("19.99") and not res.met
