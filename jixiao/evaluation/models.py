@@ -16,8 +16,11 @@ from jixiao.core.models import OrgScoped, WorkflowDocument
 from jixiao.core.money import MoneyField
 from jixiao.evaluation.rules import OVERSHOOT_REASONS
 from jixiao.evaluation.workflows import (
+    DEPARTMENT_EVALUATION_WORKFLOW,
+    FISCAL_EVALUATION_WORKFLOW,
     SELF_EVALUATION_WORKFLOW,
     SPOT_CHECK_WORKFLOW,
+    EvaluationStep,
     SelfEvaluationState,
     SpotCheckState,
 )
@@ -25,6 +28,10 @@ from jixiao.indicators.models import Comparator, Level1
 from jixiao.policy.schema import Grade, QualitativeTier
 
 SCORE = {"max_digits": 7, "decimal_places": 2, "null": True, "blank": True}
+DOCUMENT_KINDS = [("notice", "评价通知"), ("work_plan", "评价工作方案"), ("plan_review", "工作方案评审意见"),
+                  ("evidence", "资料、现场调研及佐证"), ("preliminary_conclusion", "初步评价结论"),
+                  ("views_exchange", "交换意见记录及反馈"), ("final_conclusion", "最终评价结论"),
+                  ("report", "评价报告"), ("archive_checklist", "归档清单"), ("other", "其他材料")]
 
 
 class SelfEvaluationRound(models.Model):
@@ -221,3 +228,91 @@ class SpotCheckLine(models.Model):
         verbose_name = "复核指标"
         ordering = ["item", "line__position", "id"]
         constraints = [models.UniqueConstraint(fields=["item", "line"], name="uniq_spot_check_line")]
+
+
+class EvaluationKind(models.TextChoices):
+    DEPARTMENT = "department", "部门评价"
+    FISCAL = "fiscal", "财政评价"
+    RE_EVALUATION = "re_evaluation", "再评价"
+
+
+class EvaluationPeriod(models.TextChoices):
+    ANNUAL = "annual", "年度评价"
+    MIDTERM = "midterm", "中期评价"
+    POST_PERIOD = "post_period", "实施期后评价"
+
+
+class Evaluation(OrgScoped, WorkflowDocument):
+    """A department or fiscal evaluation (or a re-evaluation of one) of a subject, through the nine steps."""
+
+    kind = models.CharField("评价类型", max_length=20, choices=EvaluationKind.choices)
+    period = models.CharField("评价时段", max_length=20, choices=EvaluationPeriod.choices,
+                              default=EvaluationPeriod.ANNUAL)
+    fiscal_year = models.ForeignKey("budget.FiscalYear", on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey("budget.PerformanceSubject", on_delete=models.PROTECT, related_name="evaluations")
+    reviewed = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reviews",
+                                 verbose_name="被再评价的评价")
+    title = models.CharField("评价名称", max_length=200)
+    scope = models.TextField("评价对象和范围", blank=True)
+    methods = models.JSONField("评价方法", default=list, blank=True)
+    agency = models.ForeignKey("organisations.Agency", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="evaluations", verbose_name="受托第三方机构")
+    profile_id = models.BigIntegerField("政策配置版本", null=True, blank=True)
+    is_ppp = models.BooleanField("PPP项目运营期评价", default=False)
+    total_score = models.DecimalField("评价得分", **SCORE)
+    grade = models.CharField("评价等级", max_length=10, choices=Grade.choices, blank=True)
+    conclusion = models.TextField("评价结论", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField("归档时间", null=True, blank=True)
+    state = models.CharField("当前步骤", max_length=32, choices=EvaluationStep.choices,
+                             default=EvaluationStep.SCOPE)
+
+    class Meta:
+        verbose_name = "部门评价和财政评价"
+        ordering = ["-fiscal_year__year", "kind", "subject__code", "id"]
+        indexes = [models.Index(fields=["region", "fiscal_year", "kind"]), models.Index(fields=["department", "state"]),
+                   models.Index(fields=["subject"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def workflow(self):
+        return DEPARTMENT_EVALUATION_WORKFLOW if self.kind == EvaluationKind.DEPARTMENT else FISCAL_EVALUATION_WORKFLOW
+
+
+class EvaluationDocument(models.Model):
+    """A document of one step (notice, work plan, plan review, evidence, conclusions, report, archive checklist)."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="documents")
+    step = models.CharField("步骤", max_length=20, choices=EvaluationStep.choices)
+    kind = models.CharField("材料类别", max_length=30, choices=DOCUMENT_KINDS)
+    title = models.CharField("标题", max_length=200)
+    content = models.TextField("内容或摘要", blank=True)
+    reference = models.CharField("文号或存档编号", max_length=100, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "评价材料"
+        ordering = ["evaluation", "added_at", "id"]
+        indexes = [models.Index(fields=["evaluation", "step"])]
+
+
+class EvaluationIndicator(models.Model):
+    """A line of the evaluation indicator system (决策/过程/产出/效益 frame) with its weight and the score given."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="indicators")
+    position = models.PositiveSmallIntegerField("序号", default=0)
+    level1 = models.CharField("一级指标", max_length=20, choices=Level1.choices)
+    level2 = models.CharField("二级指标", max_length=60, blank=True)
+    name = models.CharField("三级指标", max_length=200)
+    weight = models.DecimalField("权重（分值）", max_digits=6, decimal_places=2)
+    standard = models.TextField("评分标准", blank=True)
+    score = models.DecimalField("得分", **SCORE)
+    basis = models.TextField("评分依据", blank=True)
+
+    class Meta:
+        verbose_name = "评价指标"
+        ordering = ["evaluation", "position", "id"]

@@ -4,6 +4,7 @@ the bureau); the finance bureau accepts it or returns it. A returned sheet is ed
 """
 
 from django.db import models
+from django.db.models import TextChoices
 
 from jixiao.core.permissions import Action
 from jixiao.core.workflow import Transition, Workflow, unit_report_workflow
@@ -44,3 +45,51 @@ SPOT_CHECK_WORKFLOW = Workflow(
         Transition("return", "退回重新复核", (C.SUBMITTED,), C.RETURNED, Action.APPROVE, comment_required=True),
     ],
 )
+
+
+class EvaluationStep(TextChoices):
+    """The nine steps of a department or fiscal evaluation (10号 第二十二条); the state is the step under way."""
+
+    SCOPE = "scope", "确定评价对象和范围"
+    NOTICE = "notice", "下达评价通知"
+    PLAN = "plan", "制订评价工作方案及评审"
+    FIELDWORK = "fieldwork", "收集资料、现场调研"
+    PRELIMINARY = "preliminary", "核实情况、形成初步结论"
+    EXCHANGE = "exchange", "与被评价单位交换意见"
+    FINAL = "final", "形成最终评价结论"
+    REPORT = "report", "提交评价报告"
+    ARCHIVE = "archive", "建立评价档案"
+    ARCHIVED = "archived", "已归档"
+
+
+STEPS = list(EvaluationStep)
+# The documents each step must hold before it is completed (document kinds of `EvaluationDocument`).
+STEP_DOCUMENTS: dict[str, tuple[str, ...]] = {
+    EvaluationStep.SCOPE: (),
+    EvaluationStep.NOTICE: ("notice",),
+    EvaluationStep.PLAN: ("work_plan", "plan_review"),
+    EvaluationStep.FIELDWORK: ("evidence",),
+    EvaluationStep.PRELIMINARY: ("preliminary_conclusion",),
+    EvaluationStep.EXCHANGE: ("views_exchange",),
+    EvaluationStep.FINAL: ("final_conclusion",),
+    EvaluationStep.REPORT: ("report",),
+    EvaluationStep.ARCHIVE: ("archive_checklist",),
+}
+
+
+def _steps_workflow(name: str, action: Action) -> Workflow:
+    transitions = [Transition(f"complete_{step.value}", f"完成：{step.label}", (step,), STEPS[i + 1], action)
+                   for i, step in enumerate(STEPS[:-1])]
+    # the plan's expert review may send the plan back; the exchange of views may reopen the preliminary conclusion
+    transitions += [Transition("reopen_plan", "评审未通过，修改工作方案", (EvaluationStep.FIELDWORK,),
+                               EvaluationStep.PLAN, action, comment_required=True),
+                    Transition("reopen_preliminary", "根据反馈意见修改初步结论", (EvaluationStep.FINAL,),
+                               EvaluationStep.PRELIMINARY, action, comment_required=True)]
+    return Workflow(name=name, states=EvaluationStep, initial=EvaluationStep.SCOPE, transitions=transitions,
+                    editable_states=frozenset(STEPS[:-1]))
+
+
+# A department evaluation is run by the department (its own documents: SUBMIT); a fiscal evaluation or a
+# re-evaluation by the finance bureau (APPROVE).
+DEPARTMENT_EVALUATION_WORKFLOW = _steps_workflow("department_evaluation", Action.SUBMIT)
+FISCAL_EVALUATION_WORKFLOW = _steps_workflow("fiscal_evaluation", Action.APPROVE)
