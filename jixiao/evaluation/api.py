@@ -766,3 +766,160 @@ def spot_check_transition(request, item_id: int, payload: TransitionIn):
     spot_checks.transition(actor=actor, item=item, name=payload.name, comment=payload.comment,
                            expected_lock_version=payload.lock_version)
     return selectors.spot_check_item_get(actor, item_id)
+
+
+# ---- department and fiscal evaluations ----------------------------------------------------------------------------
+class EvaluationIn(Schema):
+    subject_id: int
+    kind: str = Field(description="department（部门评价）/ fiscal（财政评价）/ re_evaluation（再评价）")
+    year: int = Field(ge=2000, le=2100)
+    title: str = Field(min_length=1, max_length=200)
+    period: str = Field("annual", description="annual / midterm / post_period")
+    scope: str = Field("", max_length=4000)
+    agency_id: int | None = None
+    reviewed_id: int | None = Field(None, description="再评价的对象（已归档的评价）")
+
+
+class DocumentIn(Schema):
+    kind: str = Field(description="notice / work_plan / plan_review / evidence / preliminary_conclusion / "
+                                  "views_exchange / final_conclusion / report / archive_checklist / other")
+    title: str = Field(min_length=1, max_length=200)
+    content: str = Field("", max_length=20000)
+    reference: str = Field("", max_length=100)
+
+
+class IndicatorRowIn(Schema):
+    level1: str
+    level2: str = ""
+    name: str
+    weight: str
+    standard: str = ""
+    score: str | None = None
+    basis: str = ""
+
+    @field_validator("weight", "score", mode="before")
+    @classmethod
+    def _no_floats(cls, value):
+        return _decimal_text(value)
+
+
+class IndicatorsIn(Schema):
+    lock_version: int
+    rows: list[IndicatorRowIn]
+
+
+class TextsIn(Schema):
+    lock_version: int
+    scope: str | None = Field(None, max_length=4000)
+    conclusion: str | None = Field(None, max_length=20000)
+    methods: list[str] | None = None
+
+
+def _record_out(actor, ev) -> dict:
+    from jixiao.core import workflow
+    from jixiao.evaluation import evaluations as ev_services
+
+    return {
+        "id": ev.pk, "kind": ev.kind, "period": ev.period, "year": ev.fiscal_year.year, "title": ev.title,
+        "subject_id": ev.subject_id, "subject_code": ev.subject.code, "subject_name": ev.subject.name,
+        "department_id": ev.department_id, "agency_id": ev.agency_id, "reviewed_id": ev.reviewed_id,
+        "step": ev.state, "step_label": ev.get_state_display(), "scope": ev.scope, "methods": ev.methods,
+        "conclusion": ev.conclusion, "total_score": _dtext(ev.total_score), "grade": ev.grade,
+        "lock_version": ev.lock_version,
+        "documents": [{"step": d.step, "kind": d.kind, "title": d.title, "reference": d.reference,
+                       "added_at": d.added_at} for d in ev.documents.all()],
+        "indicators": [{"level1": r.level1, "level2": r.level2, "name": r.name, "weight": str(r.weight),
+                        "score": _dtext(r.score), "standard": r.standard, "basis": r.basis}
+                       for r in ev.indicators.all()],
+        "step_needs": ev_services.step_problems(ev),
+        "transitions": [{"name": t.name, "label": t.label} for t in workflow.available_transitions(actor, ev)],
+    }
+
+
+@router.get("/evaluations", response=list[dict], summary="部门评价、财政评价和再评价（按权限范围）")
+def record_list(request, year: int | None = None, kind: str | None = None):
+    from jixiao.evaluation.models import EvaluationKind
+
+    _choice(kind, EvaluationKind.values, "kind", "评价类型")
+    actor = api_actor(request)
+    return [{"id": e.pk, "kind": e.kind, "title": e.title, "year": e.fiscal_year.year, "subject_code": e.subject.code,
+             "step": e.state, "total_score": _dtext(e.total_score), "grade": e.grade}
+            for e in selectors.evaluations(actor, year=year, kind=kind)[:1000]]
+
+
+@router.post("/evaluations", response={201: dict, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+             summary="列入评价（部门评价由主管部门、财政评价和再评价由财政部门）")
+def record_create(request, payload: EvaluationIn):
+    from jixiao.budget import selectors as budget_selectors
+    from jixiao.evaluation import evaluations as ev_services
+    from jixiao.organisations.models import Agency
+
+    actor = api_actor(request)
+    subject = budget_selectors.subject_get(actor, payload.subject_id)
+    agency = None
+    if payload.agency_id is not None:
+        agency = Agency.objects.filter(pk=payload.agency_id).first()
+        if agency is None:
+            raise ValidationError({"agency_id": ["机构不存在"]})
+    reviewed = selectors.evaluation_record_get(actor, payload.reviewed_id) if payload.reviewed_id else None
+    ev = ev_services.evaluation_create(actor=actor, subject=subject, kind=payload.kind, year=payload.year,
+                                       title=payload.title, period=payload.period, scope=payload.scope,
+                                       agency=agency, reviewed=reviewed)
+    return Status(201, _record_out(actor, ev))
+
+
+@router.get("/evaluations/{int:evaluation_id}", response=dict, summary="评价详情：步骤、材料、指标体系及本步骤所需")
+def record_detail(request, evaluation_id: int):
+    actor = api_actor(request)
+    return _record_out(actor, selectors.evaluation_record_get(actor, evaluation_id))
+
+
+@router.post("/evaluations/{int:evaluation_id}/documents", response={201: dict, 400: ErrorOut, 403: ErrorOut},
+             summary="添加本步骤材料")
+def record_document(request, evaluation_id: int, payload: DocumentIn):
+    from jixiao.evaluation import evaluations as ev_services
+
+    actor = api_actor(request)
+    ev = selectors.evaluation_record_get(actor, evaluation_id)
+    ev_services.document_add(actor=actor, evaluation=ev, kind=payload.kind, title=payload.title,
+                             content=payload.content, reference=payload.reference)
+    return Status(201, _record_out(actor, ev))
+
+
+@router.put("/evaluations/{int:evaluation_id}/indicators", response={200: dict, 400: ErrorOut, 403: ErrorOut,
+                                                                      409: ErrorOut},
+            summary="评价指标体系及评分（须带 lock_version）")
+def record_indicators(request, evaluation_id: int, payload: IndicatorsIn):
+    from jixiao.evaluation import evaluations as ev_services
+
+    actor = api_actor(request)
+    ev = selectors.evaluation_record_get(actor, evaluation_id)
+    warnings = ev_services.indicators_save(actor=actor, evaluation=ev, rows=[r.dict() for r in payload.rows],
+                                           expected_lock_version=payload.lock_version)
+    return {**_record_out(actor, ev), "warnings": warnings}
+
+
+@router.patch("/evaluations/{int:evaluation_id}", response={200: dict, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut},
+              summary="修改评价对象和范围、评价方法、评价结论（须带 lock_version）")
+def record_texts(request, evaluation_id: int, payload: TextsIn):
+    from jixiao.evaluation import evaluations as ev_services
+
+    actor = api_actor(request)
+    ev = selectors.evaluation_record_get(actor, evaluation_id)
+    ev_services.evaluation_update(actor=actor, evaluation=ev, data=payload.dict(exclude={"lock_version"},
+                                                                               exclude_none=True),
+                                  expected_lock_version=payload.lock_version)
+    return _record_out(actor, ev)
+
+
+@router.post("/evaluations/{int:evaluation_id}/transition", response={200: dict, 400: ErrorOut, 403: ErrorOut,
+                                                                       409: ErrorOut},
+             summary="完成本步骤（须有本步骤材料）或退回修改")
+def record_transition(request, evaluation_id: int, payload: TransitionIn):
+    from jixiao.evaluation import evaluations as ev_services
+
+    actor = api_actor(request)
+    ev = selectors.evaluation_record_get(actor, evaluation_id)
+    ev_services.evaluation_transition(actor=actor, evaluation=ev, name=payload.name, comment=payload.comment,
+                                      expected_lock_version=payload.lock_version)
+    return _record_out(actor, selectors.evaluation_record_get(actor, evaluation_id))

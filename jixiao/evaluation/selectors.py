@@ -192,3 +192,26 @@ def inflated_by_department(region_id: int, year: int) -> dict[int | None, int]:
         spot_check__round__region_id=region_id, spot_check__round__fiscal_year__year=year, inflated=True,
         state=SpotCheckState.CONFIRMED).values("department_id").annotate(n=Count("id"))
         .values_list("department_id", "n"))
+
+
+# --- department and fiscal evaluations ----------------------------------------------------------------------------
+def evaluations(actor: Actor, *, year: int | None = None, kind: str | None = None) -> QuerySet:
+    """Department and fiscal evaluations the actor may see (an agency: those it was commissioned for)."""
+    from jixiao.evaluation.models import Evaluation
+
+    qs = scope(actor, Action.VIEW, Evaluation.objects.all())
+    if actor.has_role(Role.AGENCY):
+        qs = qs.filter(agency_id__in=sorted(_agency_ids(actor)))
+    if year:
+        qs = qs.filter(fiscal_year__year=year)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.select_related("fiscal_year", "subject", "department", "agency", "region").order_by(
+        "-fiscal_year__year", "kind", "subject__code", "pk")
+
+
+def evaluation_record_get(actor: Actor, pk):
+    item = evaluations(actor).filter(pk=pk).first() if str(pk).isdigit() else None
+    if item is None:
+        raise Http404("评价不存在或不在您的权限范围内")
+    return item

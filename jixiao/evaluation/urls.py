@@ -18,5 +18,8 @@ urlpatterns = [
     path("spot-check/items/<int:pk>/", views.spot_check_item, name="spot_check_item"),
     path("spot-check/items/<int:pk>/assign/", views.spot_check_assign, name="spot_check_assign"),
     path("spot-check/items/<int:pk>/transition/", views.spot_check_transition, name="spot_check_transition"),
+    path("evaluations/", views.evaluation_records, name="records"),
+    path("evaluations/<int:pk>/", views.evaluation_record, name="record_detail"),
+    path("evaluations/<int:pk>/transition/", views.evaluation_record_transition, name="record_transition"),
     path("trial/", views.trial_upload, name="trial"),
 ]

@@ -357,6 +357,122 @@ def rollup_document(request, pk):
     return response
 
 
+# --- department and fiscal evaluations ----------------------------------------------------------------------------
+@login_required
+def evaluation_records(request):
+    """The evaluation lists: department evaluations, fiscal evaluations and re-evaluations, and opening one."""
+    from jixiao.evaluation import evaluations as ev_services
+    from jixiao.evaluation.models import Evaluation, EvaluationKind, EvaluationPeriod
+    from jixiao.organisations.models import Agency
+
+    actor = actor_for(request.user)
+    if not actor.may(Action.VIEW):
+        raise PermissionDenied("您没有查看绩效评价的权限")
+    years = budget_selectors.fiscal_years()
+    year = _int(request.GET.get("year")) or budget_selectors.default_year(years)
+    if request.method == "POST":
+        code = request.POST.get("subject_code", "").strip()
+        subject = (budget_selectors.subject_list(actor).filter(code=code, fiscal_year__year=year).first()
+                   if code else None)
+        reviewed = None
+        if request.POST.get("reviewed"):
+            reviewed = Evaluation.objects.filter(pk=_int(request.POST["reviewed"])).first()
+        agency = Agency.objects.filter(pk=_int(request.POST.get("agency"))).first() if request.POST.get(
+            "agency") else None
+        if subject is None:
+            messages.error(request, f"未创建：{year}年度没有您可见的项目编码“{code}”")
+        else:
+            try:
+                ev = ev_services.evaluation_create(
+                    actor=actor, subject=subject, kind=request.POST.get("kind", ""), year=year,
+                    title=request.POST.get("title", ""), period=request.POST.get("period", "annual"),
+                    scope=request.POST.get("scope", ""), agency=agency, reviewed=reviewed)
+            except ValidationError as exc:
+                messages.error(request, "未创建：" + "；".join(_messages(exc)))
+            else:
+                messages.success(request, f"已列入评价：{ev.title}")
+                return redirect("evaluation:record_detail", pk=ev.pk)
+        return redirect(reverse("evaluation:records") + f"?year={year}")
+    kind = request.GET.get("kind") if request.GET.get("kind") in EvaluationKind.values else None
+    qs = selectors.evaluations(actor, year=year, kind=kind)
+    return render(request, "evaluation/records.html", {
+        "page": Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")), "years": years, "year": year,
+        "kind": kind, "kinds": EvaluationKind.choices, "periods": EvaluationPeriod.choices,
+        "agencies": list(Agency.objects.filter(is_active=True).order_by("name")),
+        "can_create": actor.may(Action.SUBMIT) or actor.may(Action.APPROVE),
+        "archived": list(selectors.evaluations(actor).filter(state="archived")[:200])})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_record(request, pk):
+    from jixiao.evaluation import evaluations as ev_services
+    from jixiao.evaluation.models import DOCUMENT_KINDS
+    from jixiao.evaluation.workflows import STEP_DOCUMENTS, STEPS
+
+    actor = actor_for(request.user)
+    ev = selectors.evaluation_record_get(actor, pk)
+    if request.method == "POST":
+        what = request.POST.get("what")
+        try:
+            if what == "texts":
+                ev_services.evaluation_update(actor=actor, evaluation=ev, data={
+                    "scope": request.POST.get("scope", ""), "conclusion": request.POST.get("conclusion", ""),
+                    "methods": [m for m in request.POST.get("methods", "").replace("，", ",").split(",")]},
+                    expected_lock_version=_int(request.POST.get("lock_version")) or 0)
+            elif what == "document":
+                ev_services.document_add(actor=actor, evaluation=ev, kind=request.POST.get("kind", ""),
+                                         title=request.POST.get("title", ""), content=request.POST.get("content", ""),
+                                         reference=request.POST.get("reference", ""))
+            elif what == "indicators":
+                rows = []
+                for i in range(60):
+                    if request.POST.get(f"ind-{i}-name", "").strip():
+                        rows.append({f: request.POST.get(f"ind-{i}-{f}", "")
+                                     for f in ("level1", "level2", "name", "weight", "standard", "score", "basis")})
+                warnings = ev_services.indicators_save(actor=actor, evaluation=ev, rows=rows,
+                                                       expected_lock_version=_int(request.POST.get("lock_version"))
+                                                       or 0)
+                for w in warnings:
+                    messages.warning(request, w)
+            else:
+                messages.error(request, "未知操作")
+                return redirect("evaluation:record_detail", pk=ev.pk)
+        except ConcurrentEditError:
+            messages.error(request, "保存失败：该评价已被他人修改，请刷新后重试。")
+        except ValidationError as exc:
+            messages.error(request, "未保存：" + "；".join(_messages(exc)))
+        else:
+            messages.success(request, "已保存")
+        return redirect("evaluation:record_detail", pk=ev.pk)
+    kinds = dict(DOCUMENT_KINDS)
+    docs = list(ev.documents.select_related("added_by"))
+    steps = [{"step": s, "current": s == ev.state, "done": STEPS.index(s) < STEPS.index(ev.state),
+              "documents": [d for d in docs if d.step == s],
+              "needs": [kinds[k] for k in STEP_DOCUMENTS.get(s, ())]} for s in STEPS[:-1]]
+    indicators = list(ev.indicators.all())
+    blank = max(3, 12 - len(indicators))
+    from jixiao.indicators.models import Level1
+
+    return render(request, "evaluation/record_detail.html", {
+        "ev": ev, "steps": steps, "indicators": indicators, "blank": range(len(indicators), len(indicators) + blank),
+        "level1s": list(Level1.choices), "problems": ev_services.step_problems(ev),
+        "system_problems": ev_services.system_problems(ev, indicators) if indicators else [],
+        "kinds_now": [(k, kinds[k]) for k in (*STEP_DOCUMENTS.get(ev.state, ()), "other")],
+        "transitions": workflow.available_transitions(actor, ev), "archived": ev.state == "archived"})
+
+
+@login_required
+@require_POST
+def evaluation_record_transition(request, pk):
+    from jixiao.evaluation import evaluations as ev_services
+
+    ev = selectors.evaluation_record_get(actor_for(request.user), pk)
+    return run_transition(request, doc=ev, names=frozenset(t.name for t in ev.workflow.transitions),
+                          flow=ev.workflow, what="评价", detail="evaluation:record_detail",
+                          service=lambda **kw: ev_services.evaluation_transition(evaluation=ev, **kw))
+
+
 # --- spot checks --------------------------------------------------------------------------------------------------
 @login_required
 def spot_check(request):

@@ -1,0 +1,58 @@
+"""Department and fiscal evaluation screens: listing and opening one, documents per step, the indicator system, the
+step buttons and what a step still needs."""
+
+import pytest
+from django.urls import reverse
+
+from jixiao.evaluation.models import Evaluation
+from jixiao.evaluation.tests.test_evaluations import SYSTEM, create
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, cast, name):
+    client.force_login(cast.users[name])
+    return client
+
+
+def test_department_opens_and_steps_an_evaluation_on_the_screens(client, cast):
+    c = login(client, cast, "clerk_a")
+    url = reverse("evaluation:records")
+    assert "列入评价" in c.get(url).content.decode()
+    r = c.post(url + f"?year={cast.year.year}", {"subject_code": cast.subjects["a1"].code, "kind": "department",
+                                                  "period": "annual", "title": "学生资助项目部门评价",
+                                                  "scope": "2026年度全部资金"}, follow=True)
+    html = r.content.decode()
+    assert "已列入评价" in html and "确定评价对象和范围" in html
+    ev = Evaluation.objects.get()
+    detail = reverse("evaluation:record_detail", args=[ev.pk])
+    step = reverse("evaluation:record_transition", args=[ev.pk])
+    html = c.post(step, {"transition": "complete_scope"}, follow=True).content.decode()
+    assert "下达评价通知" in html
+    html = c.post(step, {"transition": "complete_notice"}, follow=True).content.decode()
+    assert "操作未执行" in html and "评价通知" in html
+    c.post(detail, {"what": "document", "kind": "notice", "title": "关于开展绩效评价的通知", "reference": "教财〔2026〕3号"})
+    html = c.post(step, {"transition": "complete_notice"}, follow=True).content.decode()
+    assert "已完成：下达评价通知" in html
+    ev.refresh_from_db()
+    post = {"what": "indicators", "lock_version": ev.lock_version}
+    for i, row in enumerate(SYSTEM):
+        for k, v in row.items():
+            post[f"ind-{i}-{k}"] = v
+    html = c.post(detail, post, follow=True).content.decode()
+    assert "已保存" in html and "92" in html
+    html = c.post(detail, {"what": "document", "kind": "report", "title": "报告"}, follow=True).content.decode()
+    assert "未保存" in html and "可添加的材料" in html
+
+
+def test_others_cannot_see_or_open(client, cast):
+    ev = create(cast)
+    for name in ("clerk_b", "unit_a2", "agency_no"):
+        assert login(client, cast, name).get(reverse("evaluation:record_detail", args=[ev.pk])).status_code == 404
+    c = login(client, cast, "clerk_b")
+    r = c.post(reverse("evaluation:records") + f"?year={cast.year.year}",
+               {"subject_code": cast.subjects["a1"].code, "kind": "department", "title": "x"}, follow=True)
+    assert "没有您可见的项目编码" in r.content.decode()
+    c = login(client, cast, "finance_admin")
+    html = c.get(reverse("evaluation:records") + f"?year={cast.year.year}").content.decode()
+    assert ev.title in html
