@@ -86,3 +86,68 @@ def rollup_document(actor: Actor, rnd: SelfEvaluationRound, *, department=None) 
 
 def rollup_pdf(actor: Actor, rnd: SelfEvaluationRound, *, department=None) -> bytes:
     return to_pdf(rollup_outline(actor, rnd, department=department))
+
+
+# --- the evaluation report (项目支出绩效评价报告, 10号 附3 参考提纲) ------------------------------------------------
+REPORT_HEADINGS = ("一、基本情况", "二、绩效评价工作开展情况", "三、综合评价情况及评价结论", "四、绩效评价指标分析",
+                   "五、主要经验及做法、存在的问题及原因分析", "六、有关建议", "七、其他需要说明的问题")
+TO_FILL = "（请在此填写。）"
+
+
+def evaluation_outline(ev) -> Outline:
+    """The report of a department or fiscal evaluation from its data: the parts the system knows are written out,
+    the rest left for the evaluators to write in the Word file."""
+    from jixiao.indicators.models import Level1
+
+    subject = ev.subject
+    doc = new_outline()
+    heading(doc, f"{ev.title}报告", 0)
+    para(doc, f"评价类型：{ev.get_kind_display()}（{ev.get_period_display()}）；评价年度：{ev.fiscal_year.year}年；"
+              f"项目：{'（涉密项目）' if subject.is_classified else subject.name}；"
+              f"主管部门：{ev.department.name if ev.department_id else '—'}"
+              + (f"；受托机构：{ev.agency.name}" if ev.agency_id else "") + "。")
+    heading(doc, REPORT_HEADINGS[0])
+    heading(doc, "（一）项目概况", 2)
+    para(doc, subject.description or TO_FILL)
+    para(doc, f"年度预算金额{_wan(subject.annual_amount)}"
+              + (f"，调整后预算{_wan(subject.adjusted_amount)}" if subject.adjusted_amount is not None else "") + "。")
+    heading(doc, "（二）项目绩效目标", 2)
+    goal = getattr(subject, "goal_sheet", None)
+    para(doc, (goal.annual_goal if goal is not None and goal.annual_goal else TO_FILL))
+    heading(doc, REPORT_HEADINGS[1])
+    para(doc, f"评价对象和范围：{ev.scope or TO_FILL}")
+    para(doc, f"评价方法：{'、'.join(ev.methods) if ev.methods else TO_FILL}")
+    docs = list(ev.documents.all())
+    if docs:
+        table(doc, ["步骤", "材料", "标题", "文号或编号", "日期"],
+              [[d.get_step_display(), d.get_kind_display(), d.title, d.reference or "—", f"{d.added_at:%Y-%m-%d}"]
+               for d in docs])
+    heading(doc, REPORT_HEADINGS[2])
+    rows = list(ev.indicators.all())
+    labels = dict(Level1.choices)
+    groups: dict[str, list] = {}
+    for r in rows:
+        groups.setdefault(r.level1, []).append(r)
+    if rows:
+        table(doc, ["一级指标", "权重", "得分"],
+              [[labels.get(k, k), sum(r.weight for r in v), sum((r.score or 0) for r in v)] for k, v in groups.items()]
+              + [["合计", sum(r.weight for r in rows), ev.total_score if ev.total_score is not None else "—"]])
+    para(doc, f"综合评价得分{ev.total_score if ev.total_score is not None else '—'}分，评价等级为“"
+              f"{ev.get_grade_display() or '—'}”。{ev.conclusion}")
+    heading(doc, REPORT_HEADINGS[3])
+    for key, items in groups.items():
+        heading(doc, f"（{labels.get(key, key)}）", 2)
+        table(doc, ["二级指标", "三级指标", "权重", "得分", "评分依据"],
+              [[r.level2, r.name, r.weight, r.score if r.score is not None else "—", r.basis or "—"] for r in items])
+    for h in REPORT_HEADINGS[4:]:
+        heading(doc, h)
+        para(doc, TO_FILL)
+    return doc
+
+
+def evaluation_document(ev) -> bytes:
+    return to_docx(evaluation_outline(ev))
+
+
+def evaluation_pdf(ev) -> bytes:
+    return to_pdf(evaluation_outline(ev))

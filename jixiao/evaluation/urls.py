@@ -20,6 +20,7 @@ urlpatterns = [
     path("spot-check/items/<int:pk>/transition/", views.spot_check_transition, name="spot_check_transition"),
     path("evaluations/", views.evaluation_records, name="records"),
     path("evaluations/<int:pk>/", views.evaluation_record, name="record_detail"),
+    path("evaluations/<int:pk>/report.docx", views.evaluation_record_document, name="record_document"),
     path("evaluations/<int:pk>/transition/", views.evaluation_record_transition, name="record_transition"),
     path("trial/", views.trial_upload, name="trial"),
 ]

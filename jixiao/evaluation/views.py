@@ -463,6 +463,29 @@ def evaluation_record(request, pk):
 
 
 @login_required
+def evaluation_record_document(request, pk):
+    """The evaluation report (10号 附3 outline) in Word (editable) or PDF (?format=pdf)."""
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    from jixiao.core.outline import PdfUnavailable
+    from jixiao.evaluation import document
+
+    ev = selectors.evaluation_record_get(actor_for(request.user), pk)
+    if request.GET.get("format") == "pdf":
+        try:
+            content, ext, kind = document.evaluation_pdf(ev), "pdf", "application/pdf"
+        except PdfUnavailable:
+            messages.error(request, "本服务器未安装 PDF 排版组件（Pango），暂不能生成 PDF，请下载 Word 版。")
+            return redirect("evaluation:record_detail", pk=ev.pk)
+    else:
+        content, ext, kind = document.evaluation_document(ev), "docx", DOCX
+    response = HttpResponse(content, content_type=kind)
+    response["Content-Disposition"] = content_disposition_header(True, f"{ev.title}报告.{ext}")
+    return response
+
+
+@login_required
 @require_POST
 def evaluation_record_transition(request, pk):
     from jixiao.evaluation import evaluations as ev_services

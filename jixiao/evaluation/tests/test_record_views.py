@@ -56,3 +56,25 @@ def test_others_cannot_see_or_open(client, cast):
     c = login(client, cast, "finance_admin")
     html = c.get(reverse("evaluation:records") + f"?year={cast.year.year}").content.decode()
     assert ev.title in html
+
+
+def test_the_evaluation_report_in_word(client, cast):
+    import io
+
+    from docx import Document
+
+    from jixiao.evaluation.tests.test_evaluations import run_to
+    from jixiao.evaluation.workflows import EvaluationStep
+
+    ev = create(cast)
+    run_to(cast, ev, "clerk_a", EvaluationStep.ARCHIVED)
+    c = login(client, cast, "clerk_a")
+    r = c.get(reverse("evaluation:record_document", args=[ev.pk]))
+    assert r.status_code == 200
+    d = Document(io.BytesIO(r.content))
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "学生资助项目绩效评价报告" in text and "三、综合评价情况及评价结论" in text and "七、其他需要说明的问题" in text
+    assert "综合评价得分92.00分" in text and "“优”" in text
+    cells = "\n".join(cell.text for t in d.tables for row in t.rows for cell in row.cells)
+    assert "资助人数完成率" in cells
+    assert login(client, cast, "clerk_b").get(reverse("evaluation:record_document", args=[ev.pk])).status_code == 404
