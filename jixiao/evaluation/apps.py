@@ -8,6 +8,7 @@ class EvaluationConfig(AppConfig):
 
     def ready(self):
         from jixiao.core.permissions import DocType, register
+        from jixiao.evaluation import tasks  # noqa: F401  (registers the job runners)
         from jixiao.evaluation.models import (
             Evaluation,
             SelfEvaluation,

@@ -23,7 +23,7 @@ from jixiao.core import workflow
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.core.workflow_views import run_transition
-from jixiao.evaluation import rules, selectors, services
+from jixiao.evaluation import rules, selectors, services, tasks
 from jixiao.evaluation.forms import TrialUploadForm
 from jixiao.evaluation.workflows import SELF_EVALUATION_WORKFLOW, SelfEvaluationState
 from jixiao.organisations.models import Department, Role
@@ -85,12 +85,13 @@ def round_list(request):
             messages.error(request, "未开启：请选择评价年度")
             return redirect("evaluation:round_list")
         try:
-            rnd = services.round_create(actor=actor, region=region, year=year, due=due)
+            rnd = services.round_create(actor=actor, region=region, year=year, due=due, generate=False)
         except ValidationError as exc:
             messages.error(request, "未开启：" + "；".join(_messages(exc)))
             return redirect("evaluation:round_list")
-        messages.success(request, f"已开启“{rnd}”，生成自评表 {rnd.summary.get('tasks', 0)} 张")
-        return redirect(reverse("evaluation:evaluation_list") + f"?round={rnd.pk}")
+        job = tasks.start_generate(actor=actor, rnd=rnd)
+        messages.success(request, f"已开启“{rnd}”，正在后台生成各项目的自评表")
+        return redirect("web:job_detail", pk=job.pk)
     rounds = list(selectors.round_list(actor))
     return render(request, "evaluation/round_list.html", {
         "rounds": rounds, "region": region, "years": years,
@@ -102,9 +103,11 @@ def round_list(request):
 def round_score(request, pk):
     actor = actor_for(request.user)
     rnd = selectors.round_get(actor, pk)
-    res = services.round_score(actor=actor, rnd=rnd)
-    messages.success(request, f"已重新计分：{res.evaluations} 张自评表，{res.changed} 张得分有变化")
-    return redirect(reverse("evaluation:rollup") + f"?round={rnd.pk}")
+    if not can(actor, Action.APPROVE, rnd):
+        raise PermissionDenied("只有本级财政部门可以重新计分")
+    job = tasks.start_score(actor=actor, rnd=rnd)
+    messages.success(request, "正在后台按政策配置重新计分")
+    return redirect("web:job_detail", pk=job.pk)
 
 
 # --- sheets -------------------------------------------------------------------------------------------------------

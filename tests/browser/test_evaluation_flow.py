@@ -36,7 +36,8 @@ def test_self_evaluation_spot_checked_by_an_agency(page):
     page.select_option("#round-create select[name=year]", str(cast.year.year))
     page.fill("#round-create input[name=due]", f"{cast.year.year + 1}-03-31")
     page.click("#round-create button:has-text('开启')")
-    page.wait_for_selector("text=生成自评表 1 张")
+    page.wait_for_url("**/jobs/**")
+    page.wait_for_selector("text=已生成 1 张自评表")
     ev = SelfEvaluation.objects.get(subject=a1)
     logout(page)
 
