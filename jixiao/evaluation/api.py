@@ -461,23 +461,41 @@ def round_list(request, year: int | None = None):
     return list(selectors.round_list(api_actor(request), year)[:200])
 
 
-@router.post("/rounds", response={201: RoundOut, 400: ErrorOut, 403: ErrorOut},
-             summary="开启单位自评（为该年度有预算的全部项目生成自评表）")
+class RoundJobOut(Schema):
+    round: RoundOut
+    job_id: int
+    status: str
+    url: str
+
+
+@router.post("/rounds", response={201: RoundJobOut, 400: ErrorOut, 403: ErrorOut},
+             summary="开启单位自评（后台为该年度有预算的全部项目生成自评表）")
 def round_create(request, payload: RoundIn):
+    from jixiao.evaluation import tasks
     from jixiao.organisations.models import Region
 
+    actor = api_actor(request)
     region = Region.objects.filter(pk=payload.region_id).first()
     if region is None:
         raise ValidationError({"region_id": ["区划不存在"]})
-    rnd = services.round_create(actor=api_actor(request), region=region, year=payload.year, due=payload.due)
-    return Status(201, selectors.round_get(api_actor(request), rnd.pk))
+    rnd = services.round_create(actor=actor, region=region, year=payload.year, due=payload.due, generate=False)
+    job = tasks.start_generate(actor=actor, rnd=rnd)
+    return Status(201, {"round": selectors.round_get(actor, rnd.pk), "job_id": job.pk, "status": job.status,
+                        "url": f"/api/budget/jobs/{job.pk}"})
 
 
-@router.post("/rounds/{int:round_id}/score", response=dict, summary="按政策配置重新计分本任务的全部自评表")
+@router.post("/rounds/{int:round_id}/score", response={202: dict, 403: ErrorOut},
+             summary="按政策配置重新计分本任务的全部自评表（后台）")
 def round_score(request, round_id: int):
+    from jixiao.core.permissions import Action, can
+    from jixiao.evaluation import tasks
+
     actor = api_actor(request)
-    res = services.round_score(actor=actor, rnd=selectors.round_get(actor, round_id))
-    return {"evaluations": res.evaluations, "lines": res.lines, "changed": res.changed}
+    rnd = selectors.round_get(actor, round_id)
+    if not can(actor, Action.APPROVE, rnd):
+        raise PermissionDenied("只有本级财政部门可以重新计分")
+    job = tasks.start_score(actor=actor, rnd=rnd)
+    return Status(202, {"job_id": job.pk, "status": job.status, "url": f"/api/budget/jobs/{job.pk}"})
 
 
 @router.get("/rounds/{int:round_id}/rollup", response=dict, summary="部门项目支出绩效自评汇总")
