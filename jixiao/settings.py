@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "jixiao.goals",
     "jixiao.monitoring",
     "jixiao.evaluation",
+    "jixiao.agencies",
     "jixiao.web",
     "jixiao.demo",
 ]

@@ -57,6 +57,8 @@ S_QINGXI = "清溪镇全面实施预算绩效管理实施方案（2019-12）"
 S_SC = "川财绩〔2025〕10号（第三方摘要，非原文）"
 S_FASP = "财政部预算管理一体化绩效模块（实现代码，非政策原文）"
 S_INFERRED = "推断：无正式文件规定，供本地确定"
+S_AGENCY = "财监〔2021〕4号"
+S_95 = "财预〔2023〕95号"
 
 
 # --- choices ------------------------------------------------------------------------------------------------------
@@ -1194,6 +1196,30 @@ class AppraisalParams(Section):
             yield ("progress_report_dates",), "工作进展报送日须按先后排列且不能重复"
 
 
+# --- 10. agencies -------------------------------------------------------------------------------------------------
+class AgencyParams(Section):
+    """第三方机构: lead evaluators, records, commissioning and quality."""
+
+    lead_min_work_years: Annotated[int, Field(ge=0, le=50)] = P(
+        5, "主评人最低工作年限（年）", "主评人须具有该年限以上的工作经历", f"{S_AGENCY} 第七条", unit="年")
+    lead_min_evaluation_years: Annotated[int, Field(ge=0, le=50)] = P(
+        3, "主评人最低绩效评价年限（年）", "其中从事预算绩效评价工作的年限", f"{S_AGENCY} 第七条", unit="年")
+    violation_lookback_years: Annotated[int, Field(ge=1, le=20)] = P(
+        3, "违规记录追溯年限（年）", "近该年限内有严重违法违规记录或不良信用记录的机构不得委托",
+        f"{S_AGENCY} 第八、十条", unit="年")
+    registry_update_working_days: WorkingDays = P(
+        30, "信息变更更新时限（工作日）", "机构信息发生变化的，须在该时限内更新登记信息", f"{S_AGENCY} 第八条",
+        unit="工作日")
+    one_commissioner_per_project: bool = P(
+        True, "同一项目不得接受不同委托方委托", "同一机构不得就同一项目接受不同委托方的委托", f"{S_95} 第十八条")
+    quality_plan_weight_pct: Percent = P(
+        Decimal(40), "方案阶段质量评分权重（%）", "机构执业质量得分中方案阶段评分所占比例，其余为初稿阶段",
+        f"{S_PUTUO}；比例为{S_INFERRED}", unit="%")
+    sanction_points: Score = P(
+        Decimal(10), "每次处理扣减质量得分（分）", "机构每受一次责令改正以上处理，排名时扣减的分数", S_INFERRED,
+        unit="分")
+
+
 # --- the whole parameter set --------------------------------------------------------------------------------------
 class PolicyParams(Section):
     """政策配置参数: every rule number of one region and year, by stage."""
@@ -1209,6 +1235,7 @@ class PolicyParams(Section):
     results: ResultsParams = Field(default_factory=ResultsParams, title="结果应用")
     disclosure: DisclosureParams = Field(default_factory=DisclosureParams, title="信息公开")
     appraisal: AppraisalParams = Field(default_factory=AppraisalParams, title="部门考核")
+    agencies: AgencyParams = Field(default_factory=AgencyParams, title="第三方机构")
 
     def to_json(self) -> dict:
         """The stored form: complete, JSON-safe (Decimals as strings, so no float ever touches a number)."""
