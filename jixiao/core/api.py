@@ -133,3 +133,45 @@ def no_float(value, example: str = "1234.56"):
     if isinstance(value, int):
         return str(value)
     raise ValueError(f"数值应以十进制字符串传递（如 \"{example}\"），不接受浮点数")
+
+
+def exact_text(value):
+    """An exact value as the API carries it: Money as yuan text, a Decimal as its text, None as None."""
+    from decimal import Decimal
+
+    from jixiao.core.money import Money
+
+    if isinstance(value, Money):
+        return value.to_json()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class SubjectOrgOut(Schema):
+    """The subject and organisation columns every scoped document's list item carries (its subject, department and
+    unit selected with it)."""
+
+    subject_id: int
+    subject_code: str
+    subject_name: str
+    department_id: int | None
+    department_name: str | None
+    unit_id: int | None
+    unit_name: str | None
+
+    @staticmethod
+    def resolve_subject_code(obj):
+        return obj.subject.code
+
+    @staticmethod
+    def resolve_subject_name(obj):
+        return obj.subject.name
+
+    @staticmethod
+    def resolve_department_name(obj):
+        return obj.department.name if obj.department_id else None
+
+    @staticmethod
+    def resolve_unit_name(obj):
+        return obj.unit.name if obj.unit_id else None

@@ -20,7 +20,7 @@ from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field, field_validator
 
-from jixiao.core.api import ErrorOut, api_actor, no_float
+from jixiao.core.api import ErrorOut, SubjectOrgOut, api_actor, exact_text, no_float
 from jixiao.core.money import Money, MoneyParseError
 from jixiao.evaluation import selectors, services
 from jixiao.evaluation import sheet as reader
@@ -305,16 +305,9 @@ class SheetQuery(Schema):
     page_size: int = Field(50, ge=1, le=500)
 
 
-class SheetOut(Schema):
+class SheetOut(SubjectOrgOut):
     id: int
     round_id: int
-    subject_id: int
-    subject_code: str
-    subject_name: str
-    department_id: int | None
-    department_name: str | None
-    unit_id: int | None
-    unit_name: str | None
     budget_kind: str
     initial_budget: str
     annual_budget: str
@@ -332,65 +325,19 @@ class SheetOut(Schema):
     state_label: str
     lock_version: int
 
-    @staticmethod
-    def resolve_subject_code(obj):
-        return obj.subject.code
-
-    @staticmethod
-    def resolve_subject_name(obj):
-        return obj.subject.name
-
-    @staticmethod
-    def resolve_department_name(obj):
-        return obj.department.name if obj.department_id else None
-
-    @staticmethod
-    def resolve_unit_name(obj):
-        return obj.unit.name if obj.unit_id else None
+    @field_validator("initial_budget", "annual_budget", "recorded_executed", "executed", "execution_weight",
+                     "execution_rate", "execution_score", "indicator_score", "total_score", mode="before")
+    @classmethod
+    def _exact(cls, value):
+        return exact_text(value)
 
     @staticmethod
     def resolve_state_label(obj):
         return obj.get_state_display()
 
-    @staticmethod
-    def resolve_initial_budget(obj):
-        return obj.initial_budget.to_json()
-
-    @staticmethod
-    def resolve_annual_budget(obj):
-        return obj.annual_budget.to_json()
-
-    @staticmethod
-    def resolve_recorded_executed(obj):
-        return obj.recorded_executed.to_json()
-
-    @staticmethod
-    def resolve_executed(obj):
-        return obj.executed.to_json()
-
-    @staticmethod
-    def resolve_execution_weight(obj):
-        return str(obj.execution_weight)
-
-    @staticmethod
-    def resolve_execution_rate(obj):
-        return _dtext(obj.execution_rate)
-
-    @staticmethod
-    def resolve_execution_score(obj):
-        return _dtext(obj.execution_score)
-
-    @staticmethod
-    def resolve_indicator_score(obj):
-        return _dtext(obj.indicator_score)
-
-    @staticmethod
-    def resolve_total_score(obj):
-        return _dtext(obj.total_score)
-
 
 def _dtext(value) -> str | None:
-    return None if value is None else str(value)
+    return exact_text(value)
 
 
 
@@ -605,14 +552,10 @@ class DrawIn(Schema):
     seed: int | None = Field(None, ge=1, le=2**62, description="随机种子；缺省自动生成并记录")
 
 
-class ItemOut(Schema):
+class ItemOut(SubjectOrgOut):
     id: int
     spot_check_id: int
     evaluation_id: int
-    subject_code: str
-    subject_name: str
-    department_name: str | None
-    unit_name: str | None
     reason: str
     stratum: str
     agency_id: int | None
@@ -628,41 +571,14 @@ class ItemOut(Schema):
     state: str
     lock_version: int
 
-    @staticmethod
-    def resolve_subject_code(obj):
-        return obj.subject.code
-
-    @staticmethod
-    def resolve_subject_name(obj):
-        return obj.subject.name
-
-    @staticmethod
-    def resolve_department_name(obj):
-        return obj.department.name if obj.department_id else None
-
-    @staticmethod
-    def resolve_unit_name(obj):
-        return obj.unit.name if obj.unit_id else None
+    @field_validator("self_total", "execution_score", "recheck_total", "gap", mode="before")
+    @classmethod
+    def _exact(cls, value):
+        return exact_text(value)
 
     @staticmethod
     def resolve_agency_name(obj):
         return obj.agency.name if obj.agency_id else None
-
-    @staticmethod
-    def resolve_self_total(obj):
-        return _dtext(obj.self_total)
-
-    @staticmethod
-    def resolve_execution_score(obj):
-        return _dtext(obj.execution_score)
-
-    @staticmethod
-    def resolve_recheck_total(obj):
-        return _dtext(obj.recheck_total)
-
-    @staticmethod
-    def resolve_gap(obj):
-        return _dtext(obj.gap)
 
 
 class AssignIn(Schema):

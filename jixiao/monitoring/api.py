@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
-from jixiao.core.api import api_actor, no_float
+from jixiao.core.api import SubjectOrgOut, api_actor, no_float
 from jixiao.core.permissions import Action, can
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.monitoring import selectors, services, tasks
@@ -91,16 +91,9 @@ class ReportQuery(Schema):
     page_size: int = Field(50, ge=1, le=500)
 
 
-class ReportOut(Schema):
+class ReportOut(SubjectOrgOut):
     id: int
     round_id: int
-    subject_id: int
-    subject_code: str
-    subject_name: str
-    department_id: int | None
-    department_name: str | None
-    unit_id: int | None
-    unit_name: str | None
     budget_amount: str
     recorded_spent: str
     spent_to_date: str | None
@@ -120,22 +113,6 @@ class ReportOut(Schema):
     state: str
     state_label: str
     lock_version: int
-
-    @staticmethod
-    def resolve_subject_code(obj):
-        return obj.subject.code
-
-    @staticmethod
-    def resolve_subject_name(obj):
-        return obj.subject.name
-
-    @staticmethod
-    def resolve_department_name(obj):
-        return obj.department.name if obj.department_id else None
-
-    @staticmethod
-    def resolve_unit_name(obj):
-        return obj.unit.name if obj.unit_id else None
 
     @staticmethod
     def resolve_budget_amount(obj):
