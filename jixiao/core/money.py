@@ -162,6 +162,23 @@ _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－（）", "0123456789.-()")
 
 
+def money_input(value, field: str, errors: dict[str, list[str]]) -> Money | None:
+    """An amount from outside (form, JSON, Excel cell) as Money; blank is None. A float or unreadable text adds a
+    Chinese message to `errors[field]` and gives None, so a form reports every bad field at once."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Money):
+        return value
+    if isinstance(value, float):
+        errors.setdefault(field, []).append("金额请以字符串或整数传入，不接受浮点数")
+        return None
+    try:
+        return Money.parse(value)
+    except MoneyParseError as exc:
+        errors.setdefault(field, []).append(str(exc))
+        return None
+
+
 def money_sum(values) -> Money:
     return Money(sum(v.fen for v in values if v is not None))
 

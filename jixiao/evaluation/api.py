@@ -21,7 +21,7 @@ from ninja.files import UploadedFile
 from pydantic import Field, field_validator
 
 from jixiao.core.api import ErrorOut, SubjectOrgOut, api_actor, exact_text, no_float
-from jixiao.core.money import Money, MoneyParseError
+from jixiao.core.money import Money, money_input
 from jixiao.evaluation import selectors, services
 from jixiao.evaluation import sheet as reader
 from jixiao.evaluation.trial import trial, trial_table
@@ -132,12 +132,11 @@ def _chosen(request, *, preset: str | None, region_id: int | None, year: int | N
 
 
 def _money(text: str | None, field: str) -> Money | None:
-    if text in (None, ""):
-        return None
-    try:
-        return Money.parse(text)
-    except MoneyParseError as exc:
-        raise ValidationError({field: [str(exc)]}) from None
+    errors: dict[str, list[str]] = {}
+    amount = money_input(text, field, errors)
+    if errors:
+        raise ValidationError(errors)
+    return amount
 
 
 def _dec(text: str | None, field: str) -> Decimal | None:

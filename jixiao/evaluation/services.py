@@ -22,7 +22,7 @@ from django.utils import timezone
 from jixiao.core import audit, workflow
 from jixiao.core.bulk import as_money, bulk_set, raw_rows
 from jixiao.core.bulk import stored_decimal as _dec
-from jixiao.core.money import Money, MoneyParseError
+from jixiao.core.money import Money, money_input
 from jixiao.core.permissions import Action, Actor, authorize, can
 from jixiao.core.workflow import claim_lock
 from jixiao.evaluation import rules
@@ -315,30 +315,21 @@ TEXT_FIELDS = ("achieved_goal", "funds_explanation", "conclusion_explanation", "
 LINE_TEXT_FIELDS = ("actual_value", "explanation")
 
 
-def _money(value, field: str, errors: dict) -> Money | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, Money):
-        return value
-    if isinstance(value, float):
-        errors.setdefault(field, []).append("金额请以字符串或整数传入，不接受浮点数")
-        return None
-    try:
-        return Money.parse(value)
-    except MoneyParseError as exc:
-        errors.setdefault(field, []).append(str(exc))
-        return None
-
-
-def _score_value(value, field: str, where: str, errors: dict) -> Decimal | None:
+def score_input(value, field: str, where: str, errors: dict, *, weight: Decimal | None = None) -> Decimal | None:
+    """A score from outside (the unit's judged score, a re-check score): a number from 0 to its line's weight (100
+    when none is given), two decimals; blank is None. A float or a bad number adds a message to `errors[field]`."""
     if value is None or value == "":
         return None
     if isinstance(value, float):
         errors.setdefault(field, []).append(f"{where}：分数请以字符串传入，不接受浮点数")
         return None
     n = number_in(str(value))
-    if n is None or n < 0 or n > 100:
-        errors.setdefault(field, []).append(f"{where}：打分应为0至100之间的数值")
+    if n is None or n < 0:
+        errors.setdefault(field, []).append(f"{where}：得分应为不小于0的数值")
+        return None
+    cap = weight if weight is not None else Decimal(100)
+    if n > cap:
+        errors.setdefault(field, []).append(f"{where}：得分不能超过分值{rules.fmt(cap)}")
         return None
     return n.quantize(Decimal("0.01"))
 
@@ -355,7 +346,7 @@ def _breakdown(data, errors: dict) -> dict:
             continue
         values = {}
         for col in BREAKDOWN_COLUMNS:
-            m = _money(row.get(col), f"funds_breakdown.{key}.{col}", errors)
+            m = money_input(row.get(col), f"funds_breakdown.{key}.{col}", errors)
             if m is not None:
                 values[col] = str(m.yuan)
         if values:
@@ -375,7 +366,7 @@ def evaluation_save(*, actor: Actor, evaluation: SelfEvaluation, data: dict, exp
     values: dict = {}
     for f in ("executed", "received"):
         if f in data:
-            values[f] = _money(data.get(f), f, errors)
+            values[f] = money_input(data.get(f), f, errors)
     if "executed" in values and values["executed"] is None:  # cleared: back to the recorded spending
         values["executed"] = evaluation.recorded_executed
     if "finished" in data:
@@ -421,9 +412,8 @@ def evaluation_save(*, actor: Actor, evaluation: SelfEvaluation, data: dict, exp
                 errors.setdefault(f"{k}.tier", []).append(f"{where}：完成档次只能是达成、部分达成或未达成")
             v["tier"] = tier
         if "judged_score" in item:
-            v["judged_score"] = _score_value(item.get("judged_score"), f"{k}.judged_score", where, errors)
-            if v["judged_score"] is not None and ln.weight is not None and v["judged_score"] > ln.weight:
-                errors.setdefault(f"{k}.judged_score", []).append(f"{where}：打分不能超过分值{rules.fmt(ln.weight)}")
+            v["judged_score"] = score_input(item.get("judged_score"), f"{k}.judged_score", where, errors,
+                                            weight=ln.weight)
         if "overshoot_reason" in item:
             reason = str(item.get("overshoot_reason") or "")
             if reason and reason not in rules.OVERSHOOT_REASONS:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from jixiao.core import audit, workflow
 from jixiao.core.permissions import Action, Actor, authorize, can
 from jixiao.core.workflow import claim_lock
-from jixiao.evaluation import rules, sampling
+from jixiao.evaluation import sampling
 from jixiao.evaluation.models import (
     SelfEvaluation,
     SelfEvaluationRound,
@@ -24,9 +24,8 @@ from jixiao.evaluation.models import (
     SpotCheckItem,
     SpotCheckLine,
 )
-from jixiao.evaluation.services import round_policy
+from jixiao.evaluation.services import round_policy, score_input
 from jixiao.evaluation.workflows import DONE_STATES, SpotCheckState
-from jixiao.goals.values import number_in
 from jixiao.policy.schema import SelfEvaluationParams
 
 PURPOSE = "抽查复核"
@@ -161,25 +160,10 @@ def recheck_save(*, actor: Actor, item: SpotCheckItem, data: dict, expected_lock
     errors: dict[str, list[str]] = {}
     ev = item.evaluation
 
-    def score_of(value, field: str, weight: Decimal | None, where: str) -> Decimal | None:
-        if value in (None, ""):
-            return None
-        if isinstance(value, float):
-            errors.setdefault(field, []).append(f"{where}：分数请以字符串传入，不接受浮点数")
-            return None
-        n = number_in(str(value))
-        if n is None or n < 0:
-            errors.setdefault(field, []).append(f"{where}：复核得分应为不小于0的数值")
-            return None
-        if weight is not None and n > weight:
-            errors.setdefault(field, []).append(f"{where}：复核得分不能超过分值{rules.fmt(weight)}")
-            return None
-        return n.quantize(TWO)
-
     values: dict = {}
     if "execution_score" in data:
-        values["execution_score"] = score_of(data["execution_score"], "execution_score", ev.execution_weight,
-                                             "预算执行率得分")
+        values["execution_score"] = score_input(data["execution_score"], "execution_score", "预算执行率得分", errors,
+                                                weight=ev.execution_weight)
     if "note" in data:
         values["note"] = str(data.get("note") or "").strip()[:4000]
     changed = []
@@ -195,7 +179,7 @@ def recheck_save(*, actor: Actor, item: SpotCheckItem, data: dict, expected_lock
             continue
         where = f"第{position + 1}行（{ln.line.name}）"
         if "score" in v:
-            ln.score = score_of(v["score"], f"lines.{position + 1}.score", ln.line.weight, where)
+            ln.score = score_input(v["score"], f"lines.{position + 1}.score", where, errors, weight=ln.line.weight)
         if "note" in v:
             ln.note = str(v.get("note") or "").strip()[:500]
         changed.append(ln)

@@ -22,7 +22,7 @@ from jixiao.core import audit, workflow
 from jixiao.core.bulk import as_money, bulk_set, raw_rows
 from jixiao.core.bulk import stored_decimal as _dec
 from jixiao.core.calendar import add_working_days
-from jixiao.core.money import Money, MoneyParseError
+from jixiao.core.money import Money, money_input
 from jixiao.core.permissions import Action, Actor, authorize
 from jixiao.core.workflow import claim_lock
 from jixiao.goals.values import number_in
@@ -434,21 +434,6 @@ REPORT_TEXT_FIELDS = ("goal_progress", "duties", "remark", "spent_note")
 ROW_TEXT_FIELDS = ("current_value", "expected_value", "cause_note", "remark")
 
 
-def _money(value, field: str, errors: dict) -> Money | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, Money):
-        return value
-    if isinstance(value, float):
-        errors.setdefault(field, []).append("金额请以字符串或整数传入，不接受浮点数")
-        return None
-    try:
-        return Money.parse(value)
-    except MoneyParseError as exc:
-        errors.setdefault(field, []).append(str(exc))
-        return None
-
-
 def report_save(*, actor: Actor, report: MonitoringReport, data: dict, expected_lock_version: int) -> dict:
     """Save the unit's form: amounts (`spent_to_date`, `expected_year_end`, as yuan text), the text fields, main tasks'
     progress and `rows` ({position: {current_value, achievement, expected_value, deviation_causes, cause_note,
@@ -459,7 +444,7 @@ def report_save(*, actor: Actor, report: MonitoringReport, data: dict, expected_
     values: dict = {}
     for f in ("spent_to_date", "expected_year_end"):
         if f in data:
-            values[f] = _money(data.get(f), f, errors)
+            values[f] = money_input(data.get(f), f, errors)
     for f in REPORT_TEXT_FIELDS:
         if f in data:
             values[f] = str(data.get(f) or "").strip()
@@ -661,7 +646,7 @@ def disposition_save(*, actor: Actor, disposition: MonitoringDisposition, data: 
         allowed = "、".join(Measure(m).label for m in params.disposition_options)
         errors["measure"] = [f"请选择处置方式（{allowed}）"]
     note = str(data.get("measure_note") or "").strip()
-    amount = _money(data.get("reduce_amount"), "reduce_amount", errors)
+    amount = money_input(data.get("reduce_amount"), "reduce_amount", errors)
     ref = str(data.get("budget_adjustment_ref") or "").strip()
     if len(ref) > 100:
         errors["budget_adjustment_ref"] = ["预算调整（调剂）文号过长"]
