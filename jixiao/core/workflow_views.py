@@ -34,3 +34,31 @@ def run_transition(request, *, doc, names, service, flow, what: str, detail: str
     else:
         messages.success(request, f"已{flow.get(name).label}，当前状态：{doc.get_state_display()}")
     return redirect(detail, pk=doc.pk)
+
+
+def save_then_submit(request, *, save, submit, detail: str, edit: str, pk, stale: str):
+    """The POST of a document's form: `save()` writes it and returns what submission still needs; with
+    then=submit and nothing missing, `submit()` follows. Returns (a redirect, None), or (None, the field errors) when
+    nothing was saved and the form is shown again with them."""
+    try:
+        problems = save()
+    except ConcurrentEditError:
+        messages.error(request, stale)
+        return redirect(edit, pk=pk), None
+    except ValidationError as exc:
+        errors = exc.message_dict
+        messages.error(request, "未保存：" + "；".join(m for ms in errors.values() for m in ms))
+        return None, errors
+    if request.POST.get("then") == "submit" and not problems:
+        try:
+            state = submit()
+        except ValidationError as exc:
+            messages.error(request, "已保存，但未提交：" + "；".join(str(m) for m in exc.messages))
+        else:
+            messages.success(request, f"已保存并提交，当前状态：{state}")
+        return redirect(detail, pk=pk), None
+    if problems:
+        messages.error(request, "已保存。提交前还须处理：" + "；".join(m for ms in problems.values() for m in ms))
+    else:
+        messages.success(request, "已保存，可以提交")
+    return redirect(edit, pk=pk), None

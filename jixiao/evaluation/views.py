@@ -22,7 +22,7 @@ from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
 from jixiao.core.workflow import ConcurrentEditError
-from jixiao.core.workflow_views import run_transition
+from jixiao.core.workflow_views import run_transition, save_then_submit
 from jixiao.evaluation import rules, selectors, services, tasks
 from jixiao.evaluation.forms import TrialUploadForm
 from jixiao.evaluation.workflows import SELF_EVALUATION_WORKFLOW, SelfEvaluationState
@@ -227,30 +227,17 @@ def evaluation_edit(request, pk):
         raise PermissionDenied("您没有填报该自评表的权限")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        try:
-            problems = services.evaluation_save(actor=actor, evaluation=ev, data=_form_data(request.POST),
-                                                expected_lock_version=_int(request.POST.get("lock_version")) or 0)
-        except ConcurrentEditError:
-            messages.error(request, STALE)
-            return redirect("evaluation:evaluation_edit", pk=ev.pk)
-        except ValidationError as exc:
-            errors = exc.message_dict
-            messages.error(request, "未保存：" + "；".join(m for ms in errors.values() for m in ms))
-        else:
-            if request.POST.get("then") == "submit" and not problems:
-                try:
-                    services.evaluation_transition(actor=actor, evaluation=ev, name="submit")
-                except ValidationError as exc:
-                    messages.error(request, "已保存，但未提交：" + "；".join(_messages(exc)))
-                else:
-                    messages.success(request, f"已保存并提交，当前状态：{ev.get_state_display()}")
-                return redirect("evaluation:evaluation_detail", pk=ev.pk)
-            if problems:
-                messages.error(request, "已保存。提交前还须处理：" + "；".join(m for ms in problems.values()
-                                                                           for m in ms))
-            else:
-                messages.success(request, "已保存，可以提交")
-            return redirect("evaluation:evaluation_edit", pk=ev.pk)
+        def submit():
+            services.evaluation_transition(actor=actor, evaluation=ev, name="submit")
+            return ev.get_state_display()
+
+        response, errors = save_then_submit(
+            request, pk=ev.pk, detail="evaluation:evaluation_detail", edit="evaluation:evaluation_edit", stale=STALE,
+            save=lambda: services.evaluation_save(actor=actor, evaluation=ev, data=_form_data(request.POST),
+                                                  expected_lock_version=_int(request.POST.get("lock_version")) or 0),
+            submit=submit)
+        if response is not None:
+            return response
     ctx = _context(actor, ev)
     for item in ctx["lines"]:
         prefix = f"lines.{item['line'].position + 1}."
@@ -365,7 +352,7 @@ def rollup_document(request, pk):
 def evaluation_records(request):
     """The evaluation lists: department evaluations, fiscal evaluations and re-evaluations, and opening one."""
     from jixiao.evaluation import evaluations as ev_services
-    from jixiao.evaluation.models import Evaluation, EvaluationKind, EvaluationPeriod
+    from jixiao.evaluation.models import EvaluationKind, EvaluationPeriod
     from jixiao.organisations.models import Agency
 
     actor = actor_for(request.user)
@@ -378,8 +365,8 @@ def evaluation_records(request):
         subject = (budget_selectors.subject_list(actor).filter(code=code, fiscal_year__year=year).first()
                    if code else None)
         reviewed = None
-        if request.POST.get("reviewed"):
-            reviewed = Evaluation.objects.filter(pk=_int(request.POST["reviewed"])).first()
+        if request.POST.get("reviewed"):  # only an evaluation the actor may see
+            reviewed = selectors.evaluations(actor).filter(pk=_int(request.POST["reviewed"])).first()
         agency = Agency.objects.filter(pk=_int(request.POST.get("agency"))).first() if request.POST.get(
             "agency") else None
         if subject is None:

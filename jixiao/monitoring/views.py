@@ -25,7 +25,7 @@ from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
 from jixiao.core.workflow import ConcurrentEditError
-from jixiao.core.workflow_views import run_transition
+from jixiao.core.workflow_views import run_transition, save_then_submit
 from jixiao.goals.stats import share
 from jixiao.monitoring import selectors, services, tasks
 from jixiao.monitoring.choices import Achievement, DeviationCause, Likelihood
@@ -387,30 +387,17 @@ def report_edit(request, pk):
         raise PermissionDenied("您没有填报该监控表的权限")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        try:
-            problems = services.report_save(actor=actor, report=report, data=_form_data(request.POST),
-                                            expected_lock_version=_int(request.POST.get("lock_version")) or 0)
-        except ConcurrentEditError:
-            messages.error(request, STALE)
-            return redirect("monitoring:report_edit", pk=report.pk)
-        except ValidationError as exc:
-            errors = exc.message_dict
-            messages.error(request, "未保存：" + "；".join(m for ms in errors.values() for m in ms))
-        else:
-            if request.POST.get("then") == "submit" and not problems:
-                try:
-                    services.report_transition(actor=actor, report=report, name="submit")
-                except ValidationError as exc:
-                    messages.error(request, "已保存，但未提交：" + "；".join(_errors(exc)))
-                else:
-                    messages.success(request, f"已保存并提交，当前状态：{report.get_state_display()}")
-                return redirect("monitoring:report_detail", pk=report.pk)
-            if problems:
-                messages.error(request, "已保存。提交前还须处理：" + "；".join(m for ms in problems.values()
-                                                                           for m in ms))
-            else:
-                messages.success(request, "已保存，可以提交")
-            return redirect("monitoring:report_edit", pk=report.pk)
+        def submit():
+            services.report_transition(actor=actor, report=report, name="submit")
+            return report.get_state_display()
+
+        response, errors = save_then_submit(
+            request, pk=report.pk, detail="monitoring:report_detail", edit="monitoring:report_edit", stale=STALE,
+            save=lambda: services.report_save(actor=actor, report=report, data=_form_data(request.POST),
+                                              expected_lock_version=_int(request.POST.get("lock_version")) or 0),
+            submit=submit)
+        if response is not None:
+            return response
     rows = selectors.report_rows(report)
     explanation = services.report_explanation(report)
     return render(request, "monitoring/report_edit.html", {
