@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from pathlib import PurePath
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -24,15 +22,13 @@ from jixiao.core.api import ErrorOut, SubjectOrgOut, api_actor, exact_text, no_f
 from jixiao.core.money import Money, money_input
 from jixiao.evaluation import selectors, services
 from jixiao.evaluation import sheet as reader
-from jixiao.evaluation.trial import trial, trial_table
+from jixiao.evaluation.trial import read_upload, trial, trial_table
 from jixiao.evaluation.workflows import SelfEvaluationState
 from jixiao.policy.schema import Grade
 
 router = Router()
 
 MAX_JSON_LINES = 500
-MAX_TABLES = 2000
-SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 
 
 def _decimal_text(value):
@@ -228,26 +224,6 @@ def trial_json(request, payload: TrialIn):
     else:
         result = trial(sheet, chosen.params.self_evaluation, names=[ln.name for ln in table.lines])
     return {"params": chosen.label, "profile_id": chosen.profile_id, "result": result}
-
-
-def read_upload(file) -> tuple[str, reader.ReadResult]:
-    name = PurePath(file.name or "").name
-    if not name.lower().endswith(SUFFIXES):
-        raise ValidationError({"file": ["只能上传 .xlsx、.xls 或 .csv 文件"]})
-    if file.size is not None and file.size > settings.IMPORT_MAX_BYTES:
-        raise ValidationError({"file": [f"文件过大，上限为{settings.IMPORT_MAX_BYTES // 1024 // 1024}MB"]})
-    from jixiao.core.tabular import TableFormatError
-
-    try:
-        result = reader.read_workbook(b"".join(file.chunks()), name)
-    except TableFormatError as exc:
-        raise ValidationError({"file": [str(exc)]}) from None
-    if result.errors:
-        raise ValidationError({"file": [str(e) for e in result.errors]})
-    if len(result.tables) > MAX_TABLES:
-        raise ValidationError({"file": [f"一次最多试算 {MAX_TABLES} 张表，本文件有 {len(result.tables)} 张，"
-                                        "请分批上传"]})
-    return name, result
 
 
 @router.post("/trial/upload", response={200: UploadOut, 400: ErrorOut, 403: ErrorOut},

@@ -92,9 +92,6 @@ class ReadTable:
             execution_weight=self.execution_weight, execution_rate_pct=self.execution_rate_pct,
             execution_score=self.execution_score, total=self.total, grade=self.grade)
 
-    def line_row(self, index: int) -> int:
-        return self.lines[index].row
-
 
 @dataclass
 class ReadResult:

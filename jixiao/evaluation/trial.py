@@ -9,13 +9,19 @@ strings, money as yuan strings, messages in Chinese naming the Excel row where t
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from jixiao.core.money import Money
 from jixiao.evaluation import rules
+from jixiao.evaluation import sheet as reader
 from jixiao.evaluation.sheet import ReadTable
 from jixiao.policy.schema import Grade, SelfEvaluationParams
 
-TIER_LABELS = rules.TIER_LABELS
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+MAX_TABLES = 2000
 
 
 def _d(value: Decimal | None) -> str | None:
@@ -117,3 +123,25 @@ def trial_table(table: ReadTable, params: SelfEvaluationParams) -> dict:
     for ln_out, ln in zip(result["lines"], table.lines, strict=True):
         ln_out["level1"], ln_out["level2"] = ln.level1, ln.level2
     return result
+
+
+def read_upload(file) -> tuple[str, reader.ReadResult]:
+    """An uploaded workbook (a Django UploadedFile) read into its tables; a bad file raises ValidationError naming
+    the file."""
+    name = PurePath(file.name or "").name
+    if not name.lower().endswith(SUFFIXES):
+        raise ValidationError({"file": ["只能上传 .xlsx、.xls 或 .csv 文件"]})
+    if file.size is not None and file.size > settings.IMPORT_MAX_BYTES:
+        raise ValidationError({"file": [f"文件过大，上限为{settings.IMPORT_MAX_BYTES // 1024 // 1024}MB"]})
+    from jixiao.core.tabular import TableFormatError
+
+    try:
+        result = reader.read_workbook(b"".join(file.chunks()), name)
+    except TableFormatError as exc:
+        raise ValidationError({"file": [str(exc)]}) from None
+    if result.errors:
+        raise ValidationError({"file": [str(e) for e in result.errors]})
+    if len(result.tables) > MAX_TABLES:
+        raise ValidationError({"file": [f"一次最多试算 {MAX_TABLES} 张表，本文件有 {len(result.tables)} 张，"
+                                        "请分批上传"]})
+    return name, result

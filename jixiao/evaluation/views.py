@@ -111,7 +111,7 @@ def round_score(request, pk):
 
 
 # --- sheets -------------------------------------------------------------------------------------------------------
-def _filters(request, actor, rnd) -> tuple[dict, list[str]]:
+def _filters(request) -> tuple[dict, list[str]]:
     f, bad = {}, []
     dept = request.GET.get("department")
     if dept:
@@ -141,7 +141,7 @@ def evaluation_list(request):
     if not actor.may(Action.VIEW):
         raise PermissionDenied("您没有查看绩效评价的权限")
     rnd = _round_from(request, actor)
-    filters, bad = _filters(request, actor, rnd)
+    filters, bad = _filters(request)
     for key in bad:
         messages.error(request, f"查询条件“{FILTER_LABELS[key]}”的值无效，已忽略")
     qs = selectors.evaluation_list(actor, rnd, filters) if rnd else selectors.evaluation_list(actor, None).none()
@@ -626,8 +626,7 @@ def spot_check_transition(request, pk):
 def trial_upload(request):
     """Anyone logged in uploads published self-evaluation tables and sees each scored under the rules of their
     region (or a preset), with what is inconsistent in the scores they carry; nothing is stored."""
-    from jixiao.evaluation.api import read_upload
-    from jixiao.evaluation.trial import trial_table
+    from jixiao.evaluation.trial import read_upload, trial_table
     from jixiao.policy import selectors as policy_selectors
     from jixiao.policy.presets import PRESETS
 

@@ -128,9 +128,13 @@ def test_a_gap_over_the_limit_is_inflated(cast, rnd_full):
     assert (item.recheck_total, item.gap, item.inflated, item.recheck_grade) == (D(9), D("88.50"), True, "poor")
     with pytest.raises(ValidationError):  # the bureau's own re-check is confirmed, not submitted
         spot_checks.transition(actor=actor(cast), item=item, name="submit")
+    from jixiao.evaluation.selectors import inflated_by_department
+
+    assert inflated_by_department(cast.city.pk, cast.year.year) == {}  # only confirmed re-checks count
     spot_checks.transition(actor=actor(cast), item=item, name="confirm")
     check.refresh_from_db()
     assert check.summary["inflated"] == 1
+    assert inflated_by_department(cast.city.pk, cast.year.year) == {cast.dept_a.pk: 1}
 
 
 def test_recheck_scores_are_checked(cast, rnd_full):
