@@ -7,6 +7,7 @@ from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
+from jixiao.agencies.api import router as agencies_router
 from jixiao.budget.api import router as budget_router
 from jixiao.core.api import AUTH, ChineseJSONRenderer, api_actor, install_error_handlers
 from jixiao.core.permissions import Action
@@ -65,6 +66,7 @@ api.add_router("/goals", goals_router, tags=["绩效目标"])
 api.add_router("/costs", costs_router, tags=["支出标准"])
 api.add_router("/monitoring", monitoring_router, tags=["绩效运行监控"])
 api.add_router("/evaluation", evaluation_router, tags=["绩效评价"])
+api.add_router("/agencies", agencies_router, tags=["第三方机构"])
 
 
 class AuditEventOut(Schema):

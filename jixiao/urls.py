@@ -14,4 +14,5 @@ urlpatterns = [
     path("costs/", include("jixiao.costs.urls")),
     path("monitoring/", include("jixiao.monitoring.urls")),
     path("evaluation/", include("jixiao.evaluation.urls")),
+    path("agencies/", include("jixiao.agencies.urls")),
 ]

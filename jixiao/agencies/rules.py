@@ -17,10 +17,12 @@
 from __future__ import annotations
 
 import datetime
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from jixiao.core.calendar import add_working_days
 from jixiao.policy.schema import AgencyParams
 
 HUNDRED = Decimal(100)
@@ -183,3 +185,121 @@ def rank(agencies: dict[int, str], scores: Sequence[QualityScore], sanctions: di
     for i, r in enumerate(out, start=1):
         r.rank = i if r.score is not None else 0
     return out
+
+
+# --- commissions: stage gates and the archive ---------------------------------------------------------------------
+# The twelve elements of a work plan (实施方案, 财监〔2021〕4号 第十五条).
+PLAN_ELEMENTS = ("人员配置", "时间安排", "评价目的", "评价内容", "评价依据", "评价方法", "评价指标体系", "评价标准",
+                 "样本确定", "调查问卷", "资料清单", "工作纪律")
+DOCUMENT_KINDS = {"contract": "委托合同", "plan": "实施方案", "plan_review": "方案评审意见",
+                  "data_sheet": "基础数据表", "verification": "数据核查报告", "working_paper": "工作底稿",
+                  "questionnaire": "调查问卷", "draft": "报告初稿", "internal_review": "内部质量审核记录",
+                  "final_report": "正式评价报告", "feedback": "反馈意见及情况说明", "other": "其他材料"}
+# 第二十条: what the archive holds, by class; each listed kind must be there before the commission is closed.
+ARCHIVE_CLASSES = {"立项性材料": ("contract",),
+                   "证明性材料": ("plan", "data_sheet", "verification", "working_paper", "questionnaire"),
+                   "结论性材料": ("final_report", "feedback", "draft", "internal_review", "plan_review")}
+ARCHIVE_REQUIRED = {"立项性材料": ("contract",), "证明性材料": ("plan", "working_paper"),
+                    "结论性材料": ("final_report", "feedback")}
+SANCTIONS = {"correction": "责令改正", "talk": "约谈诫勉", "notice": "通报行业主管部门",
+             "bad_credit": "记录不良诚信档案", "warning": "警告", "terminate": "终止委托合同",
+             "disqualify": "取消评价资格"}
+
+
+@dataclass
+class CommissionFacts:
+    """What a commission holds, as plain values, for the stage gates."""
+
+    stage: str
+    contract_no: str = ""
+    signed_on: datetime.date | None = None
+    has_amount: bool = False
+    lead: Person | None = None
+    plan_elements: Sequence[str] = ()
+    documents: Sequence[str] = ()  # document kinds present
+    plan_quality: Decimal | None = None
+    draft_quality: Decimal | None = None
+    comments: int = 0
+    unanswered: int = 0  # comments without a reply or without the accepted/not decision
+    signed_by: str = ""
+    sealed: bool = False
+    report_uploaded: bool = False
+
+
+def _needs(facts: CommissionFacts, kind: str) -> list[str]:
+    return [] if kind in facts.documents else [f"须有{DOCUMENT_KINDS[kind]}"]
+
+
+def stage_problems(move: str, facts: CommissionFacts, params: AgencyParams, today: datetime.date) -> list[str]:
+    """What the commission still needs before `move` (a transition name) may happen; empty when nothing."""
+    out: list[str] = []
+    if move == "submit_plan":
+        if not facts.contract_no or facts.signed_on is None or not facts.has_amount:
+            out.append("须先登记书面委托合同（合同编号、签订日期、合同金额）")
+        out += _needs(facts, "contract") + _needs(facts, "plan")
+        missing = [e for e in PLAN_ELEMENTS if e not in set(facts.plan_elements)]
+        if missing:
+            out.append(f"实施方案缺少：{'、'.join(missing)}")
+        if facts.lead is None:
+            out.append("须指定工作组主评人")
+        else:
+            out += lead_evaluator_problems(facts.lead, params, today)
+    elif move == "approve_plan":
+        out += _needs(facts, "plan_review")
+        if facts.plan_quality is None:
+            out.append("须评定方案阶段质量评分")
+    elif move == "submit_draft":
+        out += _needs(facts, "draft")
+    elif move == "send_comments":
+        if facts.comments == 0:
+            out.append("须录入被评价单位或委托方的书面意见（至少一条）")
+        if facts.draft_quality is None:
+            out.append("须评定初稿阶段质量评分")
+    elif move == "submit_replies":
+        if facts.unanswered:
+            out.append(f"还有{facts.unanswered}条意见未逐条回复（须说明采纳与否及理由）")
+    elif move == "pass_internal_review":
+        out += _needs(facts, "internal_review")
+    elif move == "submit_final":
+        out += _needs(facts, "final_report")
+        if not facts.signed_by:
+            out.append("正式报告须由主评人签字")
+        elif facts.lead is not None and facts.signed_by != facts.lead.name:
+            out.append(f"正式报告须由本项目主评人{facts.lead.name}签字")
+        if not facts.sealed:
+            out.append("正式报告须加盖机构公章")
+        if not facts.report_uploaded:
+            out.append("须将报告信息上传第三方机构信用管理平台（第十九条）")
+    elif move == "close":
+        for label, missing in archive_missing(facts).items():
+            out.append(f"档案缺少{label}：{'、'.join(missing)}")
+    return out
+
+
+def archive_missing(facts: CommissionFacts) -> dict[str, list[str]]:
+    """The archive checklist (第二十条): required kinds missing, by class. Written comments recorded in the system
+    count as the feedback."""
+    present = set(facts.documents) | ({"feedback"} if facts.comments else set())
+    out = {}
+    for label, kinds in ARCHIVE_REQUIRED.items():
+        missing = [DOCUMENT_KINDS[k] for k in kinds if k not in present]
+        if missing:
+            out[label] = missing
+    return out
+
+
+def registry_deadline(changed_on: datetime.date, params: AgencyParams) -> datetime.date:
+    """The day by which a change of registered information must be recorded (working days, 第八条)."""
+    return add_working_days(changed_on, params.registry_update_working_days)
+
+
+def double_random(agency_ids: Sequence[int], inspectors: Sequence[str], *, agencies: int, per_team: int,
+                  seed: int) -> list[tuple[int, tuple[str, ...]]]:
+    """双随机 (不定向抽查): draw `agencies` agencies and, for each, `per_team` inspectors, both at random from the
+    recorded seed (the same seed and lists give the same draw)."""
+    rng = random.Random(seed)
+    pool = sorted(set(agency_ids))
+    names = sorted(set(n for n in inspectors if n))
+    chosen = rng.sample(pool, min(agencies, len(pool)))
+    team = min(per_team, len(names))
+    return [(aid, tuple(sorted(rng.sample(names, team)))) for aid in sorted(chosen)]

@@ -160,6 +160,7 @@ class DocType:
     unit: str | None = "unit_id"
     region_path: str | None = "region__path"
     subject: str | None = None  # field holding the subject id, "pk" for subjects themselves
+    agency: str | None = None  # field holding the agency id: agency users reach their own rows, not by subject grants
     classified: str | tuple[str, ...] | None = None  # flag(s) that withhold a row from outsiders when true
     editable_states: frozenset[str] | None = None
 
@@ -217,6 +218,8 @@ def _reach_q(actor: Actor, grant: Grant, reach: Reach, dt: DocType) -> Q:
                 q |= Q(**{f"{dt.region}__isnull": True})
             return q
         return _never()
+    if reach is Reach.AGENCY_GRANTS and dt.agency:
+        return eq(dt.agency, grant.agency_id)
     if reach in (Reach.AGENCY_GRANTS, Reach.EXPERT_GRANTS):
         if not dt.subject:
             return _never()
@@ -283,6 +286,8 @@ def _reach_matches(actor: Actor, grant: Grant, reach: Reach, dt: DocType, obj) -
                 return _is_root(grant)
             path = Region.objects.filter(pk=region_id).values_list("path", flat=True).first()
         return bool(path) and path.startswith(grant.region_path)
+    if reach is Reach.AGENCY_GRANTS and dt.agency:
+        return grant.agency_id is not None and _value(obj, dt.agency) == grant.agency_id
     if reach in (Reach.AGENCY_GRANTS, Reach.EXPERT_GRANTS):
         subject_id = _value(obj, dt.subject)
         if subject_id is None:

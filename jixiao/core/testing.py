@@ -71,6 +71,11 @@ def build_cast() -> Cast:
     county_unit = Unit.objects.create(department=county_dept, region=county, code="301001", name="科尔沁区实验小学")
     agency_yes = Agency.objects.create(region=city, name="某某会计师事务所", credit_code="91150500MA0000001A")
     agency_no = Agency.objects.create(region=city, name="另一咨询公司", credit_code="91150500MA0000002B")
+    from jixiao.agencies.models import AgencyPerson, PersonRole
+
+    for agency, lead in ((agency_yes, "王主评"), (agency_no, "李主评")):
+        AgencyPerson.objects.create(agency=agency, name=lead, role=PersonRole.LEAD, work_years=12, evaluation_years=6,
+                                    title_or_qualification="注册会计师")
     year = FiscalYear.objects.create(year=2026, is_current=True)
     cast = Cast(province, city, county, dept_a, dept_b, unit_a1, unit_a2, unit_b1, county_dept, county_unit,
                 agency_yes, agency_no, year)

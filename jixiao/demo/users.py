@@ -59,9 +59,31 @@ def create_agencies(city: Region) -> list[Agency]:
     out = []
     for name, base in vocab_orgs.AGENCIES:
         code = base + credit_code_check_digit(base)
-        agency, _ = Agency.objects.get_or_create(credit_code=code, defaults={"name": name, "region": city})
+        agency, created = Agency.objects.get_or_create(
+            credit_code=code, defaults={"name": name, "region": city, "platform_registered": True,
+                                        "contact": "业务部", "qualifications": "信用管理平台已登记"})
+        if created:
+            _people(agency, len(out))
         out.append(agency)
     return out
+
+
+LEADS = ("赵磊", "钱敏", "孙伟", "李静", "周强", "吴芳")
+STAFF = ("郑洁", "王涛", "冯雪", "陈刚", "褚丽", "卫东")
+
+
+def _people(agency: Agency, i: int) -> None:
+    """A registered lead evaluator (主评人) and two staff for a demo agency (fictitious people)."""
+    from jixiao.agencies.models import AgencyPerson, PersonRole
+
+    AgencyPerson.objects.bulk_create([
+        AgencyPerson(agency=agency, name=LEADS[i % len(LEADS)], role=PersonRole.LEAD, work_years=10 + i,
+                     evaluation_years=5 + i % 3, title_or_qualification="注册会计师", certificate_no=f"CPA-{i:04d}"),
+        AgencyPerson(agency=agency, name=STAFF[i % len(STAFF)], role=PersonRole.STAFF, work_years=4,
+                     evaluation_years=2, title_or_qualification=""),
+        AgencyPerson(agency=agency, name=STAFF[(i + 3) % len(STAFF)], role=PersonRole.EXPERT, work_years=20,
+                     evaluation_years=8, title_or_qualification="高级工程师"),
+    ])
 
 
 @transaction.atomic

@@ -77,6 +77,15 @@ def evaluation_create(*, actor: Actor, subject, kind: str, year: int, title: str
         ev.profile_id = profile_ensure_effective(region=subject.region, fiscal_year=year).profile_id
         ev.save()
         if agency is not None:
+            # the conflict checks, then the commission (contract and stage gates) the agency works under
+            from jixiao.agencies.models import Purpose
+            from jixiao.agencies.services import commission_create
+
+            purpose = {EvaluationKind.DEPARTMENT: Purpose.DEPARTMENT_EVALUATION,
+                       EvaluationKind.FISCAL: Purpose.FISCAL_EVALUATION}.get(kind, Purpose.RE_EVALUATION)
+            by_department = ev.department_id if kind == EvaluationKind.DEPARTMENT else None
+            commission_create(actor=actor, agency=agency, purpose=purpose, title=title, year=year,
+                              region_id=ev.region_id, department_id=by_department, subject=subject, evaluation=ev)
             SubjectGrant.objects.update_or_create(subject=subject, agency=agency, purpose=PURPOSES[kind],
                                                   defaults={"is_active": True})
         audit.record(actor=actor, action="create", obj=ev, after={"kind": kind, "title": title,

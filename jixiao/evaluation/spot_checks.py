@@ -112,9 +112,13 @@ def assign(*, actor: Actor, item: SpotCheckItem, agency) -> SpotCheckItem:
     if agency is not None:
         if subject.is_classified or (item.department_id and item.department.is_classified):
             raise ValidationError({"agency": ["涉密项目不能委托第三方机构复核，请财政部门自行复核"]})
-        if not agency.is_active:
-            raise ValidationError({"agency": ["该机构已停用"]})
     with transaction.atomic():
+        if agency is not None and agency.pk != item.agency_id:
+            # the conflict checks (serves the unit, produced the work, lead evaluator, violations, status), then
+            # the spot check's commission of the agency
+            from jixiao.agencies.services import spot_check_commission
+
+            spot_check_commission(actor=actor, spot_check=item.spot_check, agency=agency, item_subject=subject)
         before = {"agency": item.agency.name if item.agency_id else ""}
         if item.agency_id and (agency is None or agency.pk != item.agency_id):
             SubjectGrant.objects.filter(subject=subject, agency_id=item.agency_id, purpose=PURPOSE).update(

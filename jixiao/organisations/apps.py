@@ -17,7 +17,7 @@ class OrganisationsConfig(AppConfig):
                                classified="department__is_classified"))
         # Agencies hang off the region where they are registered; an agency's own people see it through their
         # membership (see selectors.agencies_for), not through a reach.
-        register(Agency, DocType(region="region_id", department=None, unit=None))
+        register(Agency, DocType(region="region_id", department=None, unit=None, agency="pk"))
         # A role assignment sits at its node: who may manage it (and so the user holding it) follows Action.MANAGE.
         register(RoleAssignment, DocType(region="region_id", department="department_id", unit="unit_id"))
 

@@ -111,14 +111,30 @@ class Unit(models.Model):
         super().save(*args, **kwargs)
 
 
+class AgencyStatus(models.TextChoices):
+    NORMAL = "normal", "正常"
+    SUSPENDED = "suspended", "暂停委托"
+    DISQUALIFIED = "disqualified", "取消评价资格"
+
+
 class Agency(models.Model):
-    """A third-party institution (第三方机构). The full registry (qualifications, lead evaluators, sanctions) grows
-    in the agencies app; here it is an organisation its users belong to."""
+    """A third-party institution (第三方机构) and its registry entry (财监〔2021〕4号 第八条). Its people, services,
+    violations, commissions and inspections are in the agencies app; here it is an organisation its users belong
+    to."""
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="agencies", verbose_name="登记区划")
     name = models.CharField("机构名称", max_length=150)
     credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
     is_active = models.BooleanField("启用", default=True)
+    status = models.CharField("执业状态", max_length=20, choices=AgencyStatus.choices, default=AgencyStatus.NORMAL,
+                              db_index=True)
+    legal_representative = models.CharField("法定代表人", max_length=60, blank=True)
+    contact = models.CharField("联系人", max_length=60, blank=True)
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    address = models.CharField("地址", max_length=200, blank=True)
+    qualifications = models.TextField("机构资质", blank=True, help_text="资质证书、执业许可等，每行一项")
+    platform_registered = models.BooleanField("已在第三方机构信用管理平台登记", default=False)
+    registry_updated_on = models.DateField("登记信息最近更新日期", null=True, blank=True)
 
     class Meta:
         verbose_name = "第三方机构"

@@ -17,6 +17,7 @@ def navigation(request):
         items.append(("monitoring:report_list" if not actor.may(Action.AGGREGATE) else "monitoring:dashboard",
                       "绩效监控"))
         items.append(("evaluation:evaluation_list", "绩效评价"))
+        items.append(("agencies:commission_list", "第三方机构"))
     items.append(("indicators:browse", "指标库"))
     if actor.may(Action.APPROVE) or actor.may(Action.CONFIGURE):
         items.append(("costs:standard_list", "支出标准"))

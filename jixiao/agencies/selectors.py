@@ -1,0 +1,89 @@
+"""Reads of the agency registry and of commissions, always scoped by the actor (`jixiao.core.permissions`): the
+bureau sees the agencies registered in its region and the commissions of its region; a department its own
+commissions; an agency its own entry and its own commissions only."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from jixiao.agencies import rules
+from jixiao.agencies.models import AgencyPerson, AgencyViolation, Commission, Inspection, PersonRole
+from jixiao.core.permissions import Action, Actor, get_for, scope
+from jixiao.organisations.models import Agency
+
+COMMISSION_FILTERS = {"state": "阶段", "purpose": "委托事项", "agency": "受托机构", "year": "年度"}
+
+
+def agency_list(actor: Actor) -> QuerySet:
+    """Agencies the actor may see, with the counts the registry list shows (one query)."""
+    leads = AgencyPerson.objects.filter(agency=OuterRef("pk"), role=PersonRole.LEAD, is_active=True)
+    return (scope(actor, Action.VIEW, Agency.objects.all()).select_related("region")
+            .annotate(people_count=Count("people", filter=Q(people__is_active=True), distinct=True),
+                      commission_count=Count("commissions", distinct=True),
+                      violation_count=Count("violations", distinct=True),
+                      has_lead=Exists(leads))
+            .order_by("name"))
+
+
+def agency_get(actor: Actor, pk, action: Action = Action.VIEW) -> Agency:
+    return get_for(actor, action, Agency.objects.select_related("region"), pk=pk)
+
+
+def choosable_agencies() -> QuerySet:
+    """Agencies a commissioner may choose from (active, not disqualified), for forms."""
+    return Agency.objects.filter(is_active=True).exclude(status="disqualified").order_by("name")
+
+
+def ranking(actor: Actor, agencies=None) -> list[rules.Ranked]:
+    """The quality ranking (plan and draft stage scores of every commission, less the sanction points), over the
+    agencies given (default: those the commissioner may choose)."""
+    from jixiao.agencies.services import agency_params
+
+    agencies = list(agencies if agencies is not None else choosable_agencies())
+    ids = [a.pk for a in agencies]
+    scores = [rules.QualityScore(aid, plan, draft) for aid, plan, draft in
+              Commission.objects.filter(agency_id__in=ids).values_list("agency_id", "plan_quality", "draft_quality")]
+    sanctions = dict(AgencyViolation.objects.filter(agency_id__in=ids).exclude(sanction="")
+                     .values("agency_id").annotate(n=Count("id")).values_list("agency_id", "n"))
+    region_id = actor.primary.region_id if actor.primary else None
+    return rules.rank({a.pk: a.name for a in agencies}, scores, sanctions, agency_params(region_id))
+
+
+def recent_serious(agency: Agency, params, today: datetime.date | None = None) -> list[AgencyViolation]:
+    today = today or timezone.localdate()
+    found = rules.recent_violations([rules.Violation(v.kind, v.occurred_on) for v in agency.violations.all()],
+                                    params, today)
+    keep = {(v.kind, v.on) for v in found}
+    return [v for v in agency.violations.all() if (v.kind, v.occurred_on) in keep]
+
+
+def commission_list(actor: Actor, filters: dict | None = None) -> QuerySet:
+    qs = (scope(actor, Action.VIEW, Commission.objects.all())
+          .select_related("agency", "subject", "department", "region", "lead"))
+    f = filters or {}
+    if f.get("state"):
+        qs = qs.filter(state=f["state"])
+    if f.get("purpose"):
+        qs = qs.filter(purpose=f["purpose"])
+    if f.get("agency"):
+        qs = qs.filter(agency_id=f["agency"])
+    if f.get("year"):
+        qs = qs.filter(fiscal_year=f["year"])
+    return qs.order_by("-fiscal_year", "-id")
+
+
+def commission_get(actor: Actor, pk, action: Action = Action.VIEW) -> Commission:
+    return get_for(actor, action, Commission.objects.select_related("agency", "subject", "department", "region",
+                                                                     "lead", "evaluation", "spot_check"), pk=pk)
+
+
+def inspection_list(actor: Actor) -> QuerySet:
+    return (scope(actor, Action.VIEW, Inspection.objects.all()).select_related("agency", "commission")
+            .order_by("-planned_on", "-id"))
+
+
+def inspection_get(actor: Actor, pk) -> Inspection:
+    return get_for(actor, Action.VIEW, Inspection.objects.select_related("agency"), pk=pk)
