@@ -832,3 +832,36 @@ def record_transition(request, evaluation_id: int, payload: TransitionIn):
     ev_services.evaluation_transition(actor=actor, evaluation=ev, name=payload.name, comment=payload.comment,
                                       expected_lock_version=payload.lock_version)
     return _record_out(actor, selectors.evaluation_record_get(actor, evaluation_id))
+
+
+@router.get("/plan", response={200: dict, 400: ErrorOut, 403: ErrorOut},
+            summary="年度评价计划覆盖面检查及按预算类别的评价覆盖情况")
+def evaluation_plan(request, year: int, department_id: int | None = None, bond_quota: str | None = None):
+    from jixiao.core.money import MoneyParseError
+    from jixiao.organisations.models import Role
+
+    actor = api_actor(request)
+    grant = next((g for g in actor.grants if g.role in (Role.FINANCE_ADMIN, Role.BUDGET_OFFICER, Role.DEPARTMENT,
+                                                        Role.OVERSEER, Role.SYSADMIN)), None)
+    if grant is None:
+        raise PermissionDenied("评价计划由财政部门和主管部门查看")
+    quota = None
+    if bond_quota:
+        try:
+            quota = Money.parse(bond_quota)
+        except MoneyParseError as exc:
+            raise ValidationError({"bond_quota": [str(exc)]}) from None
+    plan = selectors.evaluation_plan(actor, year, region_id=grant.region_id,
+                                     department_id=grant.department_id or department_id,
+                                     bond_quota_fen=quota.fen if quota else None)
+    c = plan.coverage
+    return {"year": year, "region_id": plan.region_id, "subjects": c.subjects, "planned": c.planned,
+            "amount": Money(c.amount_fen).to_json(), "planned_amount": Money(c.planned_fen).to_json(),
+            "count_pct": exact_text(c.count_pct), "amount_pct": exact_text(c.amount_pct), "met": c.met,
+            "findings": [{"code": f.code, "message": f.message, "subject_id": f.subject_id,
+                          "department_id": f.department_id} for f in c.findings],
+            "due_key": c.due_key, "midterm": c.midterm, "post_period": c.post_period,
+            "by_budget": [{"budget_kind": b.budget_kind, "label": b.label, "subjects": b.subjects,
+                           "amount": b.amount.to_json(), "fiscal_evaluations": b.fiscal,
+                           "fiscal_amount": b.fiscal_amount.to_json(), "department_evaluations": b.department,
+                           "department_amount": b.department_amount.to_json()} for b in plan.by_budget]}

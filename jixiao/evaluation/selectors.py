@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.http import Http404
 
 from jixiao.core.bulk import as_money
@@ -215,3 +215,88 @@ def evaluation_record_get(actor: Actor, pk):
     if item is None:
         raise Http404("评价不存在或不在您的权限范围内")
     return item
+
+
+# --- the year's evaluation plan and its coverage ------------------------------------------------------------------
+@dataclass
+class BudgetCoverage:
+    budget_kind: str
+    label: str
+    subjects: int
+    amount: Money
+    fiscal: int  # fiscal evaluations (财政评价 and 再评价)
+    fiscal_amount: Money
+    department: int
+    department_amount: Money
+
+
+@dataclass
+class EvaluationPlan:
+    year: int
+    region_id: int
+    coverage: object  # coverage.Coverage
+    by_budget: list[BudgetCoverage]
+    names: dict[int, str]  # subject id -> "code name" for the due lists
+    key_amount: Money | None
+
+
+def evaluation_plan(actor: Actor, year: int, *, region_id: int, department_id: int | None = None,
+                    bond_quota_fen: int | None = None) -> EvaluationPlan:
+    """The year's department and fiscal evaluation lists checked against the profile (`coverage.plan_coverage`) over
+    the project subjects the actor reaches in the region (one department's with `department_id`), and the coverage
+    figures by budget: how many fiscal and department evaluations and how much money they cover, in each of the
+    four budgets. A key project is one whose year's amount reaches the profile's key-project amount
+    (`goal_review.key_project_amount_yuan`); its last evaluation is looked up by project code in earlier years."""
+    from jixiao.budget.models import BudgetKind, PerformanceSubject, SubjectKind
+    from jixiao.evaluation.coverage import PlanSubject, plan_coverage
+    from jixiao.evaluation.models import Evaluation, EvaluationKind
+    from jixiao.organisations.models import Department
+    from jixiao.policy.selectors import effective_profile
+
+    params = effective_profile(region_id, year).params
+    subjects = scope(actor, Action.VIEW, PerformanceSubject.objects.filter(
+        region_id=region_id, fiscal_year__year=year, kind=SubjectKind.PROJECT))
+    if department_id:
+        subjects = subjects.filter(department_id=department_id)
+    rows = list(subjects.values_list("pk", "code", "name", "department_id", "annual_amount", "budget_kind",
+                                     "special_category", "start_date", "end_date"))
+    planned: dict[int, set[str]] = {}
+    for sid, kind in Evaluation.objects.filter(fiscal_year__year=year, subject_id__in=[r[0] for r in rows]
+                                               ).values_list("subject_id", "kind"):
+        planned.setdefault(sid, set()).add(kind)
+    codes = [r[1] for r in rows]
+    last: dict[str, int] = {}
+    for code, y in (Evaluation.objects.filter(region_id=region_id, subject__code__in=codes,
+                                              fiscal_year__year__lt=year)
+                    .values("subject__code").annotate(y=Max("fiscal_year__year")).values_list("subject__code", "y")):
+        last[code] = y
+    key_yuan = params.goal_review.key_project_amount_yuan
+    key_fen = int(key_yuan * 100) if key_yuan is not None else None
+    plan_subjects = []
+    by_kind: dict[str, list] = {k: [0, 0, 0, 0, 0, 0] for k in BudgetKind.values}
+    for sid, code, name, dept, amount, budget_kind, special, start, end in rows:
+        fen = amount.fen if amount is not None else 0
+        kinds = planned.get(sid, set())
+        plan_subjects.append(PlanSubject(
+            sid, f"{code} {name}", dept, fen, planned=bool(kinds), is_key=key_fen is not None and fen >= key_fen,
+            last_evaluated_year=last.get(code), start_year=start.year if start else None,
+            end_year=end.year if end else None, special_bond=special == "special_bond"))
+        acc = by_kind.setdefault(budget_kind, [0, 0, 0, 0, 0, 0])
+        acc[0] += 1
+        acc[1] += fen
+        if kinds & {EvaluationKind.FISCAL, EvaluationKind.RE_EVALUATION}:
+            acc[2] += 1
+            acc[3] += fen
+        if EvaluationKind.DEPARTMENT in kinds:
+            acc[4] += 1
+            acc[5] += fen
+    dept_ids = {r[3] for r in rows if r[3]}
+    if department_id:
+        dept_ids.add(department_id)
+    names = dict(Department.objects.filter(pk__in=dept_ids).values_list("pk", "name"))
+    result = plan_coverage(plan_subjects, params.evaluation, year, departments=names, bond_quota_fen=bond_quota_fen)
+    labels = dict(BudgetKind.choices)
+    by_budget = [BudgetCoverage(k, labels.get(k, k), a[0], Money(a[1]), a[2], Money(a[3]), a[4], Money(a[5]))
+                 for k, a in by_kind.items()]
+    return EvaluationPlan(year, region_id, result, by_budget, {s.id: s.name for s in plan_subjects},
+                          Money(key_fen) if key_fen is not None else None)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("rounds/", views.round_list, name="round_list"),
     path("rounds/<int:pk>/score/", views.round_score, name="round_score"),
     path("rollup/", views.rollup, name="rollup"),
+    path("plan/", views.evaluation_plan, name="plan"),
     path("rounds/<int:pk>/report.docx", views.rollup_document, name="rollup_document"),
     path("sheets/<int:pk>/", views.evaluation_detail, name="evaluation_detail"),
     path("sheets/<int:pk>/edit/", views.evaluation_edit, name="evaluation_edit"),

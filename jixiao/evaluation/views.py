@@ -653,3 +653,43 @@ def trial_upload(request):
         "form": form, "tables": tables, "chosen": chosen, "filename": filename,
         "consistent": sum(1 for t in tables if t["consistent"]) if tables else 0,
     })
+
+
+# --- the year's evaluation plan -----------------------------------------------------------------------------------
+@login_required
+def evaluation_plan(request):
+    """The year's evaluation lists checked against the profile: coverage by count and money, each department's
+    minimum, key projects due in their cycle, mid-term and post-period evaluations, special bonds; and the coverage
+    figures by budget."""
+    from jixiao.core.money import Money, MoneyParseError
+    from jixiao.policy.schema import CoverageBasis
+    from jixiao.policy.selectors import effective_profile
+
+    actor = actor_for(request.user)
+    grant = next((g for g in actor.grants if g.role in (Role.FINANCE_ADMIN, Role.BUDGET_OFFICER, Role.DEPARTMENT,
+                                                        Role.OVERSEER, Role.SYSADMIN)), None)
+    if grant is None:
+        raise PermissionDenied("评价计划由财政部门和主管部门查看")
+    years = budget_selectors.fiscal_years()
+    year = _int(request.GET.get("year")) or budget_selectors.default_year(years)
+    department_id = grant.department_id or _int(request.GET.get("department"))
+    quota_text = request.GET.get("bond_quota", "").strip()
+    quota = None
+    if quota_text:
+        try:
+            quota = Money.parse(quota_text)
+        except MoneyParseError as exc:
+            messages.error(request, f"上年新增专项债务限额：{exc}，已忽略")
+    plan = selectors.evaluation_plan(actor, year, region_id=grant.region_id, department_id=department_id,
+                                     bond_quota_fen=quota.fen if quota else None)
+    params = effective_profile(grant.region_id, year).params.evaluation
+    departments = [] if grant.department_id else list(
+        Department.objects.filter(region_id=grant.region_id).order_by("code").values_list("pk", "name"))
+    return render(request, "evaluation/plan.html", {
+        "plan": plan, "cov": plan.coverage, "years": years, "year": year, "departments": departments,
+        "department_id": department_id, "bond_quota": quota_text,
+        "params": params, "basis_label": dict(CoverageBasis.choices).get(params.coverage_basis, ""),
+        "due_key": [plan.names[i] for i in plan.coverage.due_key],
+        "midterm": [plan.names[i] for i in plan.coverage.midterm],
+        "post_period": [plan.names[i] for i in plan.coverage.post_period]})
+
