@@ -87,3 +87,17 @@ def inspection_list(actor: Actor) -> QuerySet:
 
 def inspection_get(actor: Actor, pk) -> Inspection:
     return get_for(actor, Action.VIEW, Inspection.objects.select_related("agency"), pk=pk)
+
+
+def agency_options(actor: Actor) -> list[Agency]:
+    """The agencies a commissioner may choose, best ranked first, each with a `label` that shows its rank and
+    quality score (the ranking informs the next choice)."""
+    agencies = list(choosable_agencies())
+    ranked = {r.agency_id: r for r in ranking(actor, agencies)}
+    by_pk = {a.pk: a for a in agencies}
+    out = []
+    for aid, r in sorted(ranked.items(), key=lambda kv: (kv[1].rank == 0, kv[1].rank, kv[1].name)):
+        a = by_pk[aid]
+        a.label = f"{a.name}（质量排名第{r.rank}，{r.score}分）" if r.rank else f"{a.name}（尚无质量评分）"
+        out.append(a)
+    return out

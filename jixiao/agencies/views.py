@@ -208,7 +208,7 @@ def commission_list(request):
         "page": Paginator(selectors.commission_list(actor, filters), PAGE_SIZE).get_page(request.GET.get("page")),
         "filters": filters, "query": query.urlencode(), "stages": CommissionStage.choices,
         "purposes": [c for c in Purpose.choices if c[0] != Purpose.SPOT_CHECK],
-        "all_purposes": Purpose.choices, "agencies": list(selectors.choosable_agencies()),
+        "all_purposes": Purpose.choices, "options": selectors.agency_options(actor),
         "can_create": actor.has_role(Role.FINANCE_ADMIN, Role.DEPARTMENT),
         "as_department": actor.has_role(Role.DEPARTMENT), "as_bureau": actor.has_role(Role.FINANCE_ADMIN),
         "year": timezone.localdate().year})

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from jixiao.agencies.selectors import agency_options
 from jixiao.budget import selectors as budget_selectors
 from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
@@ -388,7 +389,7 @@ def evaluation_records(request):
     return render(request, "evaluation/records.html", {
         "page": Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")), "years": years, "year": year,
         "kind": kind, "kinds": EvaluationKind.choices, "periods": EvaluationPeriod.choices,
-        "agencies": list(Agency.objects.filter(is_active=True).order_by("name")),
+        "agencies": agency_options(actor),
         "can_create": actor.may(Action.SUBMIT) or actor.may(Action.APPROVE),
         "archived": list(selectors.evaluations(actor).filter(state="archived")[:200])})
 
@@ -494,7 +495,6 @@ def spot_check(request):
     from jixiao.evaluation import spot_checks
     from jixiao.evaluation.models import SpotCheck
     from jixiao.evaluation.workflows import SpotCheckState
-    from jixiao.organisations.models import Agency
 
     actor = actor_for(request.user)
     if not actor.may(Action.VIEW):
@@ -527,7 +527,7 @@ def spot_check(request):
         "rnd": rnd, "rounds": list(selectors.round_list(actor)[:40]), "check": check,
         "items": Paginator(items, PAGE_SIZE).get_page(request.GET.get("page")) if check else [],
         "is_bureau": is_bureau, "filters": filters, "states": SpotCheckState.choices,
-        "agencies": list(Agency.objects.filter(is_active=True).order_by("name")) if is_bureau else [],
+        "agencies": agency_options(actor) if is_bureau else [],
         "done": rnd.summary.get("done", 0) if rnd else 0,
         "my_items": selectors.spot_check_items(actor).exclude(state=SpotCheckState.CONFIRMED)[:50]
         if actor.has_role(Role.AGENCY) else []})
