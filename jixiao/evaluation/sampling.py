@@ -4,9 +4,9 @@ values in, plain values out.
 - The sample is at least the profile's share (`spot_check.sample_rate_pct`, 30% by default) of the self-evaluations,
   rounded up.
 - Stratified by department and amount: the self-evaluations are put in strata (department × amount band, the bands
-  being the region's amount terciles: 大额 / 中等 / 小额), and each stratum gets its proportional share of the sample
-  (largest-remainder apportionment, so the strata add up to the total exactly and every stratum with items keeps its
-  fair share).
+  being quantiles of the amounts, `spot_check.amount_bands` of them: three by default, 大额 / 中等 / 小额), and each
+  stratum gets its proportional share of the sample (largest-remainder apportionment, so the strata add up to the
+  total exactly and every stratum with items keeps its fair share).
 - Must-include rules (`spot_check.must_include`): large amounts (年度预算 ≥ the rule's amount), self-graded 优,
   units found inflated last year, key projects. They are always in the sample and count toward their stratum's share;
   a stratum whose must-includes exceed its share keeps them all.
@@ -25,8 +25,15 @@ from dataclasses import dataclass, field
 
 from jixiao.policy.schema import Grade, MustIncludeKind, SpotCheckParams
 
-BANDS = ("large", "medium", "small")
-BAND_LABELS = {"large": "大额", "medium": "中等", "small": "小额"}
+BANDS = ("large", "medium", "small")  # the default three bands (`spot_check.amount_bands` = 3)
+BAND_LABELS = {"large": "大额", "medium": "中等", "small": "小额", "all": "全部金额",
+               **{f"band{i}": f"金额第{i}档" for i in range(1, 10)}}
+_ORDER = {"all": 0, "large": 0, "medium": 1, "small": 2, **{f"band{i}": i - 1 for i in range(1, 10)}}
+
+
+def band_names(bands: int) -> tuple[str, ...]:
+    """The names of `bands` amount bands, largest first (three: 大额 / 中等 / 小额)."""
+    return {1: ("all",), 2: ("large", "small"), 3: BANDS}.get(bands) or tuple(f"band{i}" for i in range(1, bands + 1))
 REASON_RANDOM = "random"
 REASON_LABELS = {REASON_RANDOM: "随机抽取", **dict(MustIncludeKind.choices)}
 
@@ -58,7 +65,7 @@ class Sample:
     target: int  # ceil(rate × population)
     drawn: list[Drawn] = field(default_factory=list)
     strata: dict[tuple, tuple[int, int]] = field(default_factory=dict)  # stratum → (items, drawn)
-    thresholds: tuple[int, int] = (0, 0)  # amount band bounds (fen): ≥ first is large, ≥ second is medium
+    thresholds: tuple[int, ...] = (0, 0)  # amount band bounds (fen), largest band first: ≥ the first is 大额 …
 
     @property
     def ids(self) -> list[int]:
@@ -69,18 +76,22 @@ class Sample:
         return sum(1 for d in self.drawn if d.reason != REASON_RANDOM)
 
 
-def amount_thresholds(amounts: Sequence[int]) -> tuple[int, int]:
-    """The terciles of the amounts: (lower bound of 大额, lower bound of 中等)."""
+def amount_thresholds(amounts: Sequence[int], bands: int = 3) -> tuple[int, ...]:
+    """The quantile bounds that cut the amounts into `bands` bands of (nearly) equal size, largest band first: the
+    lower bound of each band but the last (three bands: the terciles, lower bounds of 大额 and 中等)."""
     if not amounts:
-        return 0, 0
+        return (0,) * (bands - 1)
     ordered = sorted(amounts)
     n = len(ordered)
-    return ordered[(2 * n) // 3] if n >= 3 else ordered[-1], ordered[n // 3] if n >= 3 else ordered[0]
+    return tuple(ordered[(bands - k) * n // bands] for k in range(1, bands))
 
 
-def band_of(amount: int, thresholds: tuple[int, int]) -> str:
-    large, medium = thresholds
-    return "large" if amount >= large else "medium" if amount >= medium else "small"
+def band_of(amount: int, thresholds: Sequence[int]) -> str:
+    names = band_names(len(thresholds) + 1)
+    for name, bound in zip(names, thresholds, strict=False):
+        if amount >= bound:
+            return name
+    return names[-1]
 
 
 def must_reason(c: Candidate, params: SpotCheckParams, inflated_units: frozenset[int]) -> str | None:
@@ -113,14 +124,14 @@ def _apportion(sizes: dict[tuple, int], total: int) -> dict[tuple, int]:
 
 def _key(stratum: tuple) -> tuple:
     dept, band = stratum
-    return (-1 if dept is None else dept, BANDS.index(band))
+    return (-1 if dept is None else dept, _ORDER[band])
 
 
 def draw(candidates: Sequence[Candidate], params: SpotCheckParams, seed: int, *,
          inflated_units: frozenset[int] = frozenset()) -> Sample:
     population = len(candidates)
     target = math.ceil(population * params.sample_rate_pct / 100) if population else 0
-    thresholds = amount_thresholds([c.amount_fen for c in candidates])
+    thresholds = amount_thresholds([c.amount_fen for c in candidates], params.amount_bands)
     strata: dict[tuple, list[Candidate]] = defaultdict(list)
     for c in candidates:
         strata[(c.department_id, band_of(c.amount_fen, thresholds))].append(c)

@@ -1029,6 +1029,10 @@ class SpotCheckParams(Section):
     inflation_gap_points: Score = P(
         Decimal(10), "自评虚高判定分差（分）", "自评得分高于复核得分超过该分差的判定为自评虚高，计入考核",
         f"{S_167}；分差为{S_INFERRED}", unit="分")
+    amount_bands: Annotated[int, Field(ge=1, le=9)] = P(
+        3, "金额分层档数",
+        "按全年预算数把自评表等分为该数目的金额层，与主管部门交叉分层、按比例抽取（3档即大额、中等、小额）", S_INFERRED,
+        unit="档")
     must_include: list[MustIncludeRule] = P(
         lambda: [MustIncludeRule(kind=MustIncludeKind.INFLATED_LAST_YEAR)], "必抽情形",
         "除随机样本外必须纳入抽查的自评", S_INFERRED, extra_rows=2)

@@ -85,3 +85,17 @@ def test_apportionment_adds_up():
     out = s._apportion(sizes, 4)
     assert sum(out.values()) == 4 and all(0 <= v <= sizes[k] for k, v in out.items())
     assert math.isclose(sum(out.values()), 4)
+
+
+def test_the_number_of_amount_bands_comes_from_the_profile():
+    amounts = list(range(1, 13))
+    assert s.amount_thresholds(amounts, 4) == (10, 7, 4)  # quartiles' lower bounds, largest band first
+    assert [s.band_of(a, (10, 7, 4)) for a in (12, 10, 9, 7, 5, 4, 3)] == [
+        "band1", "band1", "band2", "band2", "band3", "band3", "band4"]
+    assert s.band_of(99, ()) == "all" and s.amount_thresholds(amounts, 1) == ()
+    assert [s.band_of(a, s.amount_thresholds(amounts, 2)) for a in (6, 7)] == ["small", "large"]
+    params = SpotCheckParams(sample_rate_pct=D(50), amount_bands=2, must_include=[])
+    cands = [s.Candidate(i, 1, i * 100) for i in range(1, 9)]
+    sample = s.draw(cands, params, seed=3)
+    assert sorted(k[1] for k in sample.strata) == ["large", "small"] and len(sample.drawn) == 4
+    assert sample.strata[(1, "large")] == (4, 2)
