@@ -124,26 +124,56 @@ def create_demo_users(city: Region, *, year: int, seed: int = 1) -> list[User]:
                      "role": login.role}, comment="演示账号")
         users.append(user)
     by_name = {u.username: u for u in users}
-    _grant(city, year, seed, agencies[0], by_name.get("zhuanjia"))
+    _grant(city, year, seed, agencies[0], by_name.get("zhuanjia"), by_name.get("caizheng"))
     return users
 
 
-def _grant(city: Region, year: int, seed: int, agency: Agency, expert: User | None) -> None:
-    """Commission a few large approved subjects to the agency, and assign a few new ones to the expert."""
+def _grant(city: Region, year: int, seed: int, agency: Agency, expert: User | None, bureau: User | None) -> None:
+    """Commission fiscal evaluations of a few large approved subjects to the agency (through the conflict checks,
+    with their contracts; the first one's work plan is submitted for review), and assign a few new ones to the
+    expert."""
     if SubjectGrant.objects.filter(subject__region=city).exists():
         return
     rng = random.Random(f"{seed}|{year}|grants")
     base = PerformanceSubject.objects.filter(region=city, fiscal_year__year=year, is_classified=False).order_by("code")
     large = base.filter(kind="project", project_category="specific", annual_amount__gte=Money.from_yuan("5000000"))
     big = list(large.filter(state=SubjectState.APPROVED).values_list("pk", flat=True))
-    for pk in rng.sample(big, min(AGENCY_GRANTS, len(big))):
-        SubjectGrant.objects.create(subject_id=pk, agency=agency, purpose="财政重点评价")
+    if bureau is not None:
+        _commission(year, agency, bureau, [base.get(pk=pk) for pk in rng.sample(big, min(AGENCY_GRANTS, len(big)))])
     if expert is not None:
         # Ex-ante assessment: new projects of 500万 or more not yet in the library.
         fresh = list(large.filter(is_new=True).exclude(state=SubjectState.APPROVED).values_list("pk", flat=True))
         fresh = fresh or list(large.filter(is_new=True).values_list("pk", flat=True))
         for pk in rng.sample(fresh, min(EXPERT_GRANTS, len(fresh))):
             SubjectGrant.objects.create(subject_id=pk, expert=expert, purpose="事前绩效评估评审")
+
+
+def _commission(year: int, agency: Agency, bureau: User, subjects: list) -> None:
+    from jixiao.agencies import rules, services
+    from jixiao.agencies.models import PersonRole
+    from jixiao.core.permissions import actor_for
+    from jixiao.evaluation import evaluations
+
+    fa = actor_for(bureau)
+    agency_user = User.objects.filter(role_assignments__agency=agency).first()
+    for i, subject in enumerate(subjects):
+        ev = evaluations.evaluation_create(actor=fa, subject=subject, kind="fiscal", year=year,
+                                           title=f"{subject.name}财政重点评价", agency=agency)
+        c = ev.commission
+        services.contract_save(actor=fa, commission=c, expected_lock_version=c.lock_version, data={
+            "contract_no": f"TLCZ-{year}-PJ{i + 1:03d}", "contract_amount": str(60000 + 10000 * i),
+            "signed_on": f"{year}-03-{10 + i:02d}", "due_on": f"{year}-09-30",
+            "contract_terms": "委托事项、期限、费用及支付方式、双方权利义务、归档责任、违约责任、争议解决按合同约定"})
+        services.document_add(actor=fa, commission=c, kind="contract", title="委托合同")
+        if i == 0 and agency_user is not None:
+            ag = actor_for(agency_user)
+            c.refresh_from_db()
+            lead = agency.people.filter(role=PersonRole.LEAD).first()
+            services.team_save(actor=ag, commission=c, lead_id=lead.pk if lead else None, team_ids=[],
+                               plan_elements=list(rules.PLAN_ELEMENTS), expected_lock_version=c.lock_version)
+            services.document_add(actor=ag, commission=c, kind="plan", title=f"{subject.name}绩效评价实施方案")
+            c.refresh_from_db()
+            services.commission_transition(actor=ag, commission=c, name="submit_plan")
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,13 @@ def test_load_demo_then_logins(settings):
     assert agency_grants.count() == 5 and visible["jigou"].count() == 5
     assert SubjectGrant.objects.filter(expert=users["zhuanjia"]).count() == visible["zhuanjia"].count() == 3
     assert not SubjectGrant.objects.filter(subject__is_classified=True).exists()
+    # the agency's grants come from its commissions (fiscal evaluations with contracts); one plan awaits review
+    from jixiao.agencies.selectors import commission_list
+
+    commissions = commission_list(actor_for(users["jigou"]))
+    assert commissions.count() == 5 and all(c.contract_no for c in commissions)
+    assert commissions.filter(state="plan_review").count() == 1
+    assert commission_list(actor_for(users["caizheng"])).count() == 5
 
     # The demo walks the goals flow: the unit finds a new draft project without goals and one with a draft sheet,
     # the department has sheets to review, the bureau sheets to review and approve and the coverage the seed reports.
