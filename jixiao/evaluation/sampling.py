@@ -86,8 +86,8 @@ def amount_thresholds(amounts: Sequence[int], bands: int = 3) -> tuple[int, ...]
     return tuple(ordered[(bands - k) * n // bands] for k in range(1, bands))
 
 
-def band_of(amount: int, thresholds: Sequence[int]) -> str:
-    names = band_names(len(thresholds) + 1)
+def band_of(amount: int, thresholds: Sequence[int], names: Sequence[str] | None = None) -> str:
+    names = names or band_names(len(thresholds) + 1)
     for name, bound in zip(names, thresholds, strict=False):
         if amount >= bound:
             return name
@@ -133,8 +133,9 @@ def draw(candidates: Sequence[Candidate], params: SpotCheckParams, seed: int, *,
     target = math.ceil(population * params.sample_rate_pct / 100) if population else 0
     thresholds = amount_thresholds([c.amount_fen for c in candidates], params.amount_bands)
     strata: dict[tuple, list[Candidate]] = defaultdict(list)
+    names = band_names(params.amount_bands)
     for c in candidates:
-        strata[(c.department_id, band_of(c.amount_fen, thresholds))].append(c)
+        strata[(c.department_id, band_of(c.amount_fen, thresholds, names))].append(c)
     quotas = _apportion({k: len(v) for k, v in strata.items()}, target)
     sample = Sample(seed=seed, rate_pct=params.sample_rate_pct, population=population, target=target,
                     thresholds=thresholds)
