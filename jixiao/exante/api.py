@@ -15,7 +15,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field, field_validator
 
 from jixiao.budget import selectors as budget_selectors
-from jixiao.core.api import api_actor, no_float
+from jixiao.core.api import SubjectOrgOut, api_actor, no_float
 from jixiao.core.money import Money, MoneyParseError
 from jixiao.core.permissions import Action
 from jixiao.core.workflow import ConcurrentEditError
@@ -87,17 +87,10 @@ class TransitionOut(Schema):
     comment_required: bool
 
 
-class AssessmentOut(Schema):
+class AssessmentOut(SubjectOrgOut):
     id: int
-    subject_id: int
-    subject_code: str
-    subject_name: str
     fiscal_year: int
     region_id: int
-    department_id: int | None
-    department_name: str | None
-    unit_id: int | None
-    unit_name: str | None
     profile_id: int | None
     requirement: str
     requirement_label: str
@@ -141,24 +134,8 @@ class AssessmentOut(Schema):
     updated_at: datetime.datetime
 
     @staticmethod
-    def resolve_subject_code(obj):
-        return obj.subject.code
-
-    @staticmethod
-    def resolve_subject_name(obj):
-        return obj.subject.name
-
-    @staticmethod
     def resolve_fiscal_year(obj):
         return obj.fiscal_year.year
-
-    @staticmethod
-    def resolve_department_name(obj):
-        return obj.department.name if obj.department_id else None
-
-    @staticmethod
-    def resolve_unit_name(obj):
-        return obj.unit.name if obj.unit_id else None
 
     @staticmethod
     def resolve_requirement_label(obj):

@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 
 from jixiao.budget.models import PerformanceSubject
 from jixiao.core import audit, workflow
-from jixiao.core.api import api_actor, no_float
+from jixiao.core.api import SubjectOrgOut, api_actor, no_float
 from jixiao.core.permissions import Action, get_for
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.goals import rules, selectors, services
@@ -140,17 +140,10 @@ class SheetQuery(Schema):
     page_size: int = Field(50, ge=1, le=500)
 
 
-class SheetOut(Schema):
+class SheetOut(SubjectOrgOut):
     id: int
-    subject_id: int
-    subject_code: str
-    subject_name: str
     fiscal_year: int
     region_id: int
-    department_id: int | None
-    department_name: str | None
-    unit_id: int | None
-    unit_name: str | None
     annual_amount: str = Field(description="年度（调整后）预算，元")
     kind: str
     kind_label: str
@@ -182,24 +175,8 @@ class SheetOut(Schema):
     updated_at: datetime.datetime
 
     @staticmethod
-    def resolve_subject_code(obj):
-        return obj.subject.code
-
-    @staticmethod
-    def resolve_subject_name(obj):
-        return obj.subject.name
-
-    @staticmethod
     def resolve_fiscal_year(obj):
         return obj.fiscal_year.year
-
-    @staticmethod
-    def resolve_department_name(obj):
-        return obj.department.name if obj.department_id else None
-
-    @staticmethod
-    def resolve_unit_name(obj):
-        return obj.unit.name if obj.unit_id else None
 
     @staticmethod
     def resolve_annual_amount(obj):
