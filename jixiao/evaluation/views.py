@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jixiao.agencies.selectors import agency_options
+from jixiao.agencies.selectors import agency_options, commission_list
 from jixiao.budget import selectors as budget_selectors
 from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
@@ -446,7 +446,8 @@ def evaluation_record(request, pk):
     from jixiao.indicators.models import Level1
 
     return render(request, "evaluation/record_detail.html", {
-        "ev": ev, "steps": steps, "indicators": indicators, "blank": range(len(indicators), len(indicators) + blank),
+        "ev": ev, "steps": steps, "commission": commission_list(actor).filter(evaluation=ev).first(),
+        "indicators": indicators, "blank": range(len(indicators), len(indicators) + blank),
         "level1s": list(Level1.choices), "problems": ev_services.step_problems(ev),
         "system_problems": ev_services.system_problems(ev, indicators) if indicators else [],
         "kinds_now": [(k, kinds[k]) for k in (*STEP_DOCUMENTS.get(ev.state, ()), "other")],
