@@ -38,7 +38,7 @@ def agency_ranking(request):
     actor = api_actor(request)
     return [{"rank": r.rank or None, "agency_id": r.agency_id, "name": r.name, "scored_commissions": r.commissions,
              "average": exact_text(r.average), "sanctions": r.sanctions, "score": exact_text(r.score)}
-            for r in selectors.ranking(actor)]
+            for r in selectors.ranking_for(actor)]
 
 
 @router.get("/{int:agency_id}", response=dict, summary="机构登记信息：人员（主评人条件）、服务记录、变更、违规及处理")
@@ -92,7 +92,7 @@ class PersonIn(Schema):
     work_years: int = Field(0, ge=0, le=80)
     evaluation_years: int = Field(0, ge=0, le=80)
     negligence_sentence_ended: str | None = None
-    is_active: bool = True
+    is_active: bool | None = Field(None, description="修改时填写；缺省不改变")
     changed_on: str | None = None
 
 
@@ -108,8 +108,8 @@ def agency_person(request, agency_id: int, payload: PersonIn):
         person = a.people.filter(pk=payload.id).first()
         if person is None:
             raise ValidationError({"id": ["该人员不属于本机构"]})
-    services.person_save(actor=actor, agency=a, data=payload.dict(exclude={"id", "changed_on"}), person=person,
-                         changed_on=payload.changed_on)
+    services.person_save(actor=actor, agency=a, data=payload.dict(exclude={"id", "changed_on"}, exclude_none=True),
+                         person=person, changed_on=payload.changed_on)
     return Status(201, agency_detail(request, agency_id))
 
 
@@ -217,7 +217,7 @@ def commission_create(request, payload: CommissionIn):
     grant = next((g for g in actor.grants if g.role == role), None)
     if grant is None:
         raise PermissionDenied("您不能以该委托方身份委托")
-    c = services.commission_create(
+    c = services.commission_create_direct(
         actor=actor, agency=agency, purpose=payload.purpose, title=payload.title, year=payload.year,
         region_id=grant.region_id, department_id=grant.department_id, subject=subject,
         contract={k: v for k, v in payload.dict().items() if k in ("contract_no", "contract_amount", "signed_on",
@@ -394,7 +394,7 @@ class DrawIn(Schema):
     per_team: int = Field(2, ge=1, le=10)
     planned_on: str
     focus: str = ""
-    seed: int | None = Field(None, ge=0)
+    seed: int | None = Field(None, ge=0, le=999_999_999_999)
 
 
 @router.post("/inspections/draw", response={201: list[dict], 400: ErrorOut, 403: ErrorOut},

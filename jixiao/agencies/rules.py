@@ -49,7 +49,11 @@ class Person:
 class Violation:
     kind: str
     on: datetime.date
-    sanctioned: bool = True
+    sanction: str = ""  # a SANCTIONS key, or "" when none was imposed
+
+
+# Sanctions that bar selection whatever the behaviour: a bad-credit record, a disqualification.
+BARRING_SANCTIONS = frozenset({"bad_credit", "disqualify"})
 
 
 def lead_evaluator_problems(p: Person, params: AgencyParams, today: datetime.date) -> list[str]:
@@ -76,8 +80,10 @@ def _years_after(d: datetime.date, years: int) -> datetime.date:
 
 
 def recent_violations(violations: Sequence[Violation], params: AgencyParams, today: datetime.date) -> list[Violation]:
+    """The serious violations (第十一条 behaviours) and bad-credit records within the look-back: they bar
+    selection (第十条)."""
     since = _years_after(today, -params.violation_lookback_years)
-    return [v for v in violations if v.on > since and v.kind in SERIOUS]
+    return [v for v in violations if v.on > since and (v.kind in SERIOUS or v.sanction in BARRING_SANCTIONS)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +91,7 @@ class Commission:
     """A proposed commission of an agency for one subject."""
 
     agency_id: int
-    subject_id: int
+    subject_id: object  # the project's key: the same across its budget years (region and project code)
     unit_id: int | None
     commissioner: str  # "bureau:<region>" / "department:<id>" / "unit:<id>"
     purpose: str  # "evaluation" / "exante" / "self_evaluation" / "spot_check" / …
@@ -101,8 +107,8 @@ class AgencyRecord:
     lead_evaluators: Sequence[Person] = ()
     violations: Sequence[Violation] = ()
     services: Sequence[tuple[int, str]] = ()  # (unit id, SERVICE_KINDS key) engagements with the agency
-    produced: Sequence[tuple[int, str]] = ()  # (subject id, PRODUCED_KINDS key) work the agency did
-    other_commissions: Sequence[tuple[int, str]] = ()  # (subject id, commissioner) already held by the agency
+    produced: Sequence[tuple[object, str]] = ()  # (project key, PRODUCED_KINDS key) work the agency did
+    other_commissions: Sequence[tuple[object, str]] = ()  # (project key, commissioner) already held by the agency
 
 
 def commission_problems(c: Commission, record: AgencyRecord, params: AgencyParams, today: datetime.date, *,
@@ -121,8 +127,9 @@ def commission_problems(c: Commission, record: AgencyRecord, params: AgencyParam
                    f"其中绩效评价{params.lead_min_evaluation_years}年以上，具有职称或职业资格）")
     bad = recent_violations(record.violations, params, today)
     if bad:
-        kinds = "、".join(sorted({VIOLATION_LABELS.get(v.kind, v.kind) for v in bad}))
-        out.append(f"机构近{params.violation_lookback_years}年内有严重违法违规记录（{kinds}），不得委托")
+        kinds = "、".join(sorted({VIOLATION_LABELS.get(v.kind, v.kind) if v.kind in SERIOUS
+                                  else SANCTIONS.get(v.sanction, v.sanction) for v in bad}))
+        out.append(f"机构近{params.violation_lookback_years}年内有严重违法违规或不良诚信记录（{kinds}），不得委托")
     if c.unit_id is not None:
         served = sorted({SERVICE_KINDS[k] for u, k in record.services if u == c.unit_id and k in SERVICE_KINDS})
         if served:

@@ -6,20 +6,29 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from jixiao.agencies import rules
 from jixiao.agencies.models import AgencyPerson, AgencyViolation, Commission, Inspection, PersonRole
 from jixiao.core.permissions import Action, Actor, get_for, scope
-from jixiao.organisations.models import Agency
+from jixiao.organisations.models import Agency, Role
 
 COMMISSION_FILTERS = {"state": "阶段", "purpose": "委托事项", "agency": "受托机构", "year": "年度"}
 
 
 def agency_list(actor: Actor) -> QuerySet:
-    """Agencies the actor may see, with the counts the registry list shows (one query)."""
-    leads = AgencyPerson.objects.filter(agency=OuterRef("pk"), role=PersonRole.LEAD, is_active=True)
+    """Agencies the actor may see, with the counts the registry list shows (one query); `has_lead` is whether it
+    has a lead evaluator who meets the profile's conditions (years of work and of evaluation, title or
+    qualification; the criminal-record rule is checked on the agency's page)."""
+    from jixiao.agencies.services import agency_params
+
+    params = agency_params(actor.primary.region_id if actor.primary else None)
+    leads = AgencyPerson.objects.filter(agency=OuterRef("pk"), role=PersonRole.LEAD, is_active=True,
+                                        work_years__gte=params.lead_min_work_years,
+                                        evaluation_years__gte=params.lead_min_evaluation_years
+                                        ).exclude(title_or_qualification="")
     return (scope(actor, Action.VIEW, Agency.objects.all()).select_related("region")
             .annotate(people_count=Count("people", filter=Q(people__is_active=True), distinct=True),
                       commission_count=Count("commissions", distinct=True),
@@ -52,12 +61,25 @@ def ranking(actor: Actor, agencies=None) -> list[rules.Ranked]:
     return rules.rank({a.pk: a.name for a in agencies}, scores, sanctions, agency_params(region_id))
 
 
+RANKING_ROLES = (Role.SYSADMIN, Role.FINANCE_ADMIN, Role.BUDGET_OFFICER, Role.DEPARTMENT, Role.OVERSEER)
+
+
+def ranking_for(actor: Actor) -> list[rules.Ranked]:
+    """The ranking as the actor may see it: commissioners and overseers the whole of it, an agency its own row."""
+    if actor.has_role(*RANKING_ROLES):
+        return ranking(actor)
+    own = {g.agency_id for g in actor.grants if g.role == Role.AGENCY and g.agency_id}
+    if not own:
+        raise PermissionDenied("您没有查看第三方机构质量排名的权限")
+    return [r for r in ranking(actor) if r.agency_id in own]
+
+
 def recent_serious(agency: Agency, params, today: datetime.date | None = None) -> list[AgencyViolation]:
     today = today or timezone.localdate()
-    found = rules.recent_violations([rules.Violation(v.kind, v.occurred_on) for v in agency.violations.all()],
-                                    params, today)
-    keep = {(v.kind, v.on) for v in found}
-    return [v for v in agency.violations.all() if (v.kind, v.occurred_on) in keep]
+    rows = list(agency.violations.all())
+    found = set(rules.recent_violations([rules.Violation(v.kind, v.occurred_on, v.sanction) for v in rows],
+                                        params, today))
+    return [v for v in rows if rules.Violation(v.kind, v.occurred_on, v.sanction) in found]
 
 
 def commission_list(actor: Actor, filters: dict | None = None) -> QuerySet:

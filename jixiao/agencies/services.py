@@ -212,6 +212,10 @@ def violation_record(*, actor: Actor, agency: Agency, kind: str, occurred_on, de
     """A prohibited behaviour found and the sanction imposed. 取消评价资格 disqualifies the agency; 终止委托合同
     terminates the commission named."""
     region_id = _bureau_region(actor)
+    if agency.region_id != region_id and not Commission.objects.filter(agency=agency, region_id=region_id).exists():
+        raise PermissionDenied("只能记录在本地区登记或承接本地区委托业务的机构的违规情况")
+    if sanction == "disqualify" and not can(actor, Action.MANAGE, agency):
+        raise PermissionDenied("取消评价资格由机构登记地财政部门作出")
     errors: dict[str, list[str]] = {}
     if kind not in rules.VIOLATION_LABELS:
         errors["kind"] = ["违规情形只能是" + "、".join(rules.VIOLATION_LABELS.values())]
@@ -221,8 +225,8 @@ def violation_record(*, actor: Actor, agency: Agency, kind: str, occurred_on, de
     text = _text(description, "情况说明", 5000, errors, "description", required=True)
     if sanction and sanction not in rules.SANCTIONS:
         errors["sanction"] = ["处理方式只能是" + "、".join(rules.SANCTIONS.values())]
-    if commission is not None and commission.agency_id != agency.pk:
-        errors["commission"] = ["该委托业务不属于本机构"]
+    if commission is not None and (commission.agency_id != agency.pk or commission.region_id != region_id):
+        errors["commission"] = ["该委托业务不属于本机构或不是本地区的委托业务"]
     if sanction == "terminate" and (commission is None or commission.state not in OPEN_STAGES):
         errors["commission"] = ["终止委托合同须指定一项进行中的委托业务"]
     if errors:
@@ -241,6 +245,7 @@ def violation_record(*, actor: Actor, agency: Agency, kind: str, occurred_on, de
         if sanction == "terminate":
             workflow.transition(actor=actor, obj=commission, name="terminate", acting_as=Action.APPROVE,
                                 comment=f"因{rules.VIOLATION_LABELS[kind]}终止委托合同")
+            release(commission)
     return v
 
 
@@ -330,24 +335,40 @@ def _person(p: AgencyPerson) -> rules.Person:
                         p.negligence_sentence_ended)
 
 
-def agency_record(agency: Agency, *, exclude: Commission | None = None) -> rules.AgencyRecord:
-    """What the registry knows of the agency, for the conflict checks."""
+def _key(subject) -> tuple[int, str] | None:
+    """A project's key across its budget years (each year has its own subject row; the code is kept)."""
+    return (subject.region_id, subject.code) if subject is not None else None
+
+
+EVALUATION_PURPOSES = frozenset({Purpose.DEPARTMENT_EVALUATION, Purpose.FISCAL_EVALUATION, Purpose.RE_EVALUATION})
+
+
+def agency_record(agency: Agency, *, for_purpose: str = "") -> rules.AgencyRecord:
+    """What the registry knows of the agency, for the conflict checks. Projects are keyed by region and code, so a
+    conflict from one budget year holds in the next; the agency's earlier evaluations count as work it produced when
+    the new commission is a re-evaluation (6号: no agency evaluates its own work)."""
+    from jixiao.evaluation.models import Evaluation
     from jixiao.exante.models import ExAnteAssessment
 
     leads = [_person(p) for p in agency.people.filter(role=PersonRole.LEAD, is_active=True)]
-    violations = [rules.Violation(v.kind, v.occurred_on, bool(v.sanction))
+    violations = [rules.Violation(v.kind, v.occurred_on, v.sanction)
                   for v in agency.violations.all().only("kind", "occurred_on", "sanction")]
     services = list(agency.services.values_list("unit_id", "kind"))
-    produced = [(sid, "exante") for sid in ExAnteAssessment.objects.filter(agency=agency).values_list("subject_id",
-                                                                                                     flat=True)]
+    produced = [((r, c), "exante") for r, c in ExAnteAssessment.objects.filter(agency=agency)
+                .values_list("subject__region_id", "subject__code")]
     others = Commission.objects.filter(agency=agency, subject__isnull=False).exclude(state=S.TERMINATED)
-    if exclude is not None and exclude.pk:
-        others = others.exclude(pk=exclude.pk)
     other_commissions = []
-    for sid, dept, region, purpose in others.values_list("subject_id", "department_id", "region_id", "purpose"):
-        other_commissions.append((sid, f"department:{dept}" if dept else f"bureau:{region}"))
+    for region, code, dept, c_region, purpose in others.values_list("subject__region_id", "subject__code",
+                                                                     "department_id", "region_id", "purpose"):
+        key = (region, code)
+        other_commissions.append((key, f"department:{dept}" if dept else f"bureau:{c_region}"))
         if purpose in (Purpose.EXANTE, Purpose.GOALS):
-            produced.append((sid, "exante" if purpose == Purpose.EXANTE else "goals"))
+            produced.append((key, "exante" if purpose == Purpose.EXANTE else "goals"))
+        elif purpose in EVALUATION_PURPOSES and for_purpose == Purpose.RE_EVALUATION:
+            produced.append((key, "evaluation"))
+    if for_purpose == Purpose.RE_EVALUATION:
+        produced += [((r, c), "evaluation") for r, c in Evaluation.objects.filter(agency=agency)
+                     .values_list("subject__region_id", "subject__code")]
     return rules.AgencyRecord(leads, violations, services, produced, other_commissions)
 
 
@@ -355,17 +376,21 @@ def commission_problems(*, agency: Agency, subject, purpose: str, department_id:
                         year: int | None = None) -> list[str]:
     """The conflict checks before commissioning `agency` for `subject` (or, with no subject, for a batch such as a
     spot check: the agency's own fitness only)."""
+    from jixiao.organisations.models import Department
+
     params = effective_profile(region_id, year or _today().year).params
     commissioner = f"department:{department_id}" if department_id else f"bureau:{region_id}"
     classified = bool(subject and (subject.is_classified or (subject.department_id and
                                                              subject.department.is_classified)))
+    if department_id and not classified:
+        classified = Department.objects.filter(pk=department_id, is_classified=True).exists()
     implementing = bool(subject and department_id and subject.unit_id is None
                         and subject.department_id == department_id)
-    c = rules.Commission(agency.pk, subject.pk if subject else 0, subject.unit_id if subject else None,
+    c = rules.Commission(agency.pk, _key(subject), subject.unit_id if subject else None,
                          commissioner, purpose, implementing_commissioner=implementing, classified=classified,
                          agency_active=agency.is_active and agency.status == AgencyStatus.NORMAL)
     problems = rules.commission_problems(
-        c, agency_record(agency), params.agencies, _today(),
+        c, agency_record(agency, for_purpose=purpose), params.agencies, _today(),
         self_evaluation_outsourcing_forbidden=params.self_evaluation.outsourcing_forbidden)
     if agency.status != AgencyStatus.NORMAL:
         problems = [f"该机构执业状态为“{agency.get_status_display()}”，不能委托"
@@ -389,10 +414,14 @@ def commission_create(*, actor: Actor, agency: Agency, purpose: str, title: str,
     title = _text(title, "委托业务名称", 200, errors, "title", required=True)
     if errors:
         raise ValidationError(errors)
+    if subject is not None and (subject.region_id != region_id
+                                or (department_id and subject.department_id != department_id)):
+        raise ValidationError({"subject": ["委托方只能就本级（本部门）的项目委托第三方机构"]})
     c = Commission(agency=agency, purpose=purpose, title=title, fiscal_year=year, region_id=region_id,
                    department_id=department_id, subject=subject, evaluation=evaluation, spot_check=spot_check,
                    created_by=actor.user)
-    authorize(actor, _commissioner_action(department_id), c)
+    if not can(actor, _commissioner_action(department_id), c):
+        raise ValidationError({"agency": ["委托第三方机构由本级财政部门绩效管理机构或主管部门办理，您不能委托"]})
     problems = commission_problems(agency=agency, subject=subject, purpose=purpose, department_id=department_id,
                                    region_id=region_id, year=year)
     if problems:
@@ -407,6 +436,26 @@ def commission_create(*, actor: Actor, agency: Agency, purpose: str, title: str,
         audit.record(actor=actor, action="create", obj=c, after={"agency": agency.name, "purpose": purpose,
                                                                  "title": title})
     return c
+
+
+DIRECT_PURPOSES = (Purpose.EXANTE, Purpose.GOALS, Purpose.OTHER)
+
+
+def commission_create_direct(*, actor: Actor, agency: Agency, purpose: str, title: str, year, region_id: int,
+                             department_id: int | None = None, subject=None, contract: dict | None = None
+                             ) -> Commission:
+    """A commission opened on its own (事前绩效评估, 绩效目标审核, 其他). Evaluations are commissioned when they are
+    listed (`jixiao.evaluation.evaluations.evaluation_create`) and spot-check re-checks when items are assigned."""
+    errors: dict[str, list[str]] = {}
+    if purpose not in DIRECT_PURPOSES:
+        errors["purpose"] = ["此处只能委托事前绩效评估、绩效目标审核或其他事项；"
+                             "评价在列入评价时委托，抽查复核在抽查复核中委托"]
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        errors["year"] = ["年度应在2000～2100之间"]
+    if errors:
+        raise ValidationError(errors)
+    return commission_create(actor=actor, agency=agency, purpose=purpose, title=title, year=year,
+                             region_id=region_id, department_id=department_id, subject=subject, contract=contract)
 
 
 def _apply_contract(c: Commission, data: dict) -> list[str]:
@@ -558,6 +607,8 @@ def comment_add(*, actor: Actor, commission: Commission, source: str, text: str)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        # hold the commission's row (PostgreSQL) or the write lock (SQLite) so two clerks never take one number
+        list(Commission.objects.select_for_update().filter(pk=commission.pk).values_list("pk", flat=True))
         number = (commission.comments.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         comment = CommissionComment.objects.create(commission=commission, number=number, source=source, text=text,
                                                    added_by=actor.user)
@@ -650,7 +701,47 @@ def commission_transition(*, actor: Actor, commission: Commission, name: str, co
         if commission.state == S.CLOSED:
             commission.closed_at = timezone.now()
             commission.save(update_fields=["closed_at"])
+        if commission.state in (S.CLOSED, S.TERMINATED):
+            release(commission)
     return commission
+
+
+def release(commission: Commission) -> None:
+    """When a commission ends (closed or terminated), the agency loses what it was given for it: its access to the
+    subject (unless another open commission of the agency needs it) and, for a spot check, the items it had not yet
+    submitted (they go back to the bureau)."""
+    from jixiao.budget.models import SubjectGrant
+    from jixiao.evaluation.models import SpotCheckItem
+    from jixiao.evaluation.workflows import SpotCheckState
+
+    subject_ids = set()
+    if commission.subject_id:
+        subject_ids.add(commission.subject_id)
+    if commission.spot_check_id:
+        items = SpotCheckItem.objects.filter(spot_check_id=commission.spot_check_id, agency_id=commission.agency_id)
+        subject_ids |= set(items.values_list("subject_id", flat=True))
+        if commission.state == S.TERMINATED:
+            items.filter(state__in=[SpotCheckState.ASSIGNED, SpotCheckState.RETURNED]).update(agency=None)
+    still = set(Commission.objects.filter(agency_id=commission.agency_id, state__in=OPEN_STAGES,
+                                          subject_id__in=subject_ids).values_list("subject_id", flat=True))
+    still |= set(SpotCheckItem.objects.filter(agency_id=commission.agency_id, subject_id__in=subject_ids,
+                                              spot_check__commissions__agency_id=commission.agency_id,
+                                              spot_check__commissions__state__in=OPEN_STAGES)
+                 .values_list("subject_id", flat=True))
+    SubjectGrant.objects.filter(agency_id=commission.agency_id, subject_id__in=subject_ids - still,
+                                is_active=True).update(is_active=False)
+
+
+def open_commission(*, agency_id: int | None, evaluation=None, spot_check_id: int | None = None) -> bool:
+    """Whether the agency holds an open commission for this evaluation or spot check (what lets it work on it)."""
+    if agency_id is None:
+        return False
+    qs = Commission.objects.filter(agency_id=agency_id, state__in=OPEN_STAGES)
+    if evaluation is not None:
+        return qs.filter(evaluation=evaluation).exists() or not Commission.objects.filter(evaluation=evaluation
+                                                                                           ).exists()
+    return qs.filter(spot_check_id=spot_check_id).exists() or not Commission.objects.filter(
+        spot_check_id=spot_check_id, agency_id=agency_id).exists()
 
 
 def spot_check_commission(*, actor: Actor, spot_check, agency: Agency, item_subject) -> Commission:
@@ -661,7 +752,7 @@ def spot_check_commission(*, actor: Actor, spot_check, agency: Agency, item_subj
                                    year=spot_check.round.fiscal_year.year)
     if problems:
         raise ValidationError({"agency": problems})
-    existing = Commission.objects.filter(spot_check=spot_check, agency=agency).first()
+    existing = Commission.objects.filter(spot_check=spot_check, agency=agency, state__in=OPEN_STAGES).first()
     if existing is not None:
         return existing
     return commission_create(actor=actor, agency=agency, purpose=Purpose.SPOT_CHECK,

@@ -3,6 +3,8 @@ stage gates, and the bureau's inspections. Thin: every write is a service, every
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +24,7 @@ from jixiao.core.workflow_views import run_transition
 from jixiao.organisations.models import AgencyStatus, Role
 
 PAGE_SIZE = 50
+SEED = re.compile(r"[0-9]{1,12}")
 
 
 def _int(value) -> int | None:
@@ -79,9 +82,7 @@ def registry(request):
 @login_required
 def ranking(request):
     actor = actor_for(request.user)
-    if not actor.may(Action.VIEW):
-        raise PermissionDenied("您没有查看第三方机构的权限")
-    return render(request, "agencies/ranking.html", {"ranked": selectors.ranking(actor),
+    return render(request, "agencies/ranking.html", {"ranked": selectors.ranking_for(actor),
                                                      "params": services.agency_params(
                                                          actor.primary.region_id if actor.primary else None)})
 
@@ -188,7 +189,7 @@ def commission_list(request):
             messages.error(request, "未委托：您不能以该委托方身份委托")
         else:
             try:
-                c = services.commission_create(
+                c = services.commission_create_direct(
                     actor=actor, agency=agency, purpose=p.get("purpose", ""), title=p.get("title", ""), year=year,
                     region_id=grant.region_id, department_id=grant.department_id, subject=subject,
                     contract={k: p.get(k, "") for k in ("contract_no", "contract_amount", "signed_on", "due_on",
@@ -309,8 +310,8 @@ def inspections(request):
                     inspectors=p.get("inspectors", ""), focus=p.get("focus", "")), "已登记定向检查")
         elif what == "draw":
             seed = p.get("seed", "").strip()
-            if seed and not seed.isdigit():
-                messages.error(request, "未抽取：随机种子应为正整数")
+            if seed and not SEED.fullmatch(seed):
+                messages.error(request, "未抽取：随机种子应为不超过12位的正整数")
             else:
                 names = p.get("inspectors", "").replace("，", ",").replace("、", ",").replace("\n", ",").split(",")
                 _run(request, lambda: services.inspections_draw(

@@ -845,6 +845,15 @@ def evaluation_plan(request, year: int, department_id: int | None = None, bond_q
                                                         Role.OVERSEER, Role.SYSADMIN)), None)
     if grant is None:
         raise PermissionDenied("评价计划由财政部门和主管部门查看")
+    if not 2000 <= year <= 2100:
+        raise ValidationError({"year": ["年度应在2000～2100之间"]})
+    if department_id and not grant.department_id:
+        from jixiao.core.permissions import Action, scope
+        from jixiao.organisations.models import Department
+
+        if not scope(actor, Action.VIEW, Department.objects.filter(pk=department_id,
+                                                                   region_id=grant.region_id)).exists():
+            raise ValidationError({"department_id": ["主管部门不存在或不在您的权限范围内"]})
     quota = None
     if bond_quota:
         try:

@@ -1,7 +1,7 @@
 """Department and fiscal evaluation planning checks (RULES §6.1, checklist rules 40-41): plain values in, plain
 values out. Every number comes from the profile's `params.evaluation` (`jixiao.policy.schema.EvaluationParams`).
 
-- Each department evaluates at least `department_min_per_year` of its subjects a year (普陀: by 6月30日).
+- Each department evaluates (部门评价) at least `department_min_per_year` of its subjects a year (普陀: by 6月30日).
 - Department and fiscal evaluations together cover at least `coverage_pct` of the subjects' count or money, as
   `coverage_basis` says (海林: 20%, either).
 - Every key project (重点项目) is evaluated at least once in `key_project_cycle_years` (10号 第九条: five): a key
@@ -36,6 +36,8 @@ class PlanSubject:
     department_id: int | None
     amount_fen: int
     planned: bool = False  # on this year's department or fiscal evaluation list
+    department_planned: bool = False  # on a department evaluation list (the department minimum counts these)
+    fiscal_planned: bool = False  # a fiscal evaluation or re-evaluation (the special-bond and key-fund checks)
     is_key: bool = False
     last_evaluated_year: int | None = None
     start_year: int | None = None
@@ -94,11 +96,12 @@ def plan_coverage(subjects: Sequence[PlanSubject], params: EvaluationParams, yea
         out.findings.append(Finding("coverage", f"评价覆盖面不足：按{basis}应不低于{_fmt(need)}%，现项目数覆盖"
                                                 f"{_fmt(count_pct)}%、资金额覆盖{_fmt(amount_pct)}%"))
     names = departments or {}
-    counts = Counter(s.department_id for s in planned)
+    counts = Counter(s.department_id for s in subjects if s.department_planned)
     for dept in sorted({s.department_id for s in subjects if s.department_id is not None} | set(names)):
         if counts.get(dept, 0) < params.department_min_per_year:
+            name = names.get(dept, f"部门{dept}")
             out.findings.append(Finding(
-                "department_minimum", f"{names.get(dept, f'部门{dept}')}本年度列入评价的项目{counts.get(dept, 0)}个，"
+                "department_minimum", f"{name}本年度列入部门评价的项目{counts.get(dept, 0)}个，"
                                       f"少于每年至少{params.department_min_per_year}个", department_id=dept))
     cycle = params.key_project_cycle_years
     for s in subjects:
@@ -114,7 +117,7 @@ def plan_coverage(subjects: Sequence[PlanSubject], params: EvaluationParams, yea
             elif year == s.end_year + 1:
                 out.post_period.append(s.id)
     if bond_quota_fen:
-        bond_fen = sum(s.amount_fen for s in planned if s.special_bond)
+        bond_fen = sum(s.amount_fen for s in subjects if s.special_bond and s.fiscal_planned)
         pct = _pct(bond_fen, bond_quota_fen)
         if pct < params.special_bond_coverage_pct:
             out.findings.append(Finding("special_bond", f"专项债券重点评价覆盖上年新增专项债务限额的{_fmt(pct)}%，"
@@ -122,7 +125,7 @@ def plan_coverage(subjects: Sequence[PlanSubject], params: EvaluationParams, yea
     if params.key_fund_coverage_pct is not None:
         funds = [s for s in subjects if s.key_fund]
         whole = sum(s.amount_fen for s in funds)
-        pct = _pct(sum(s.amount_fen for s in funds if s.planned), whole)
+        pct = _pct(sum(s.amount_fen for s in funds if s.fiscal_planned), whole)
         if funds and pct < params.key_fund_coverage_pct:
             out.findings.append(Finding("key_fund", f"财政评价覆盖重点专项资金的{_fmt(pct)}%，"
                                                     f"低于{_fmt(params.key_fund_coverage_pct)}%"))

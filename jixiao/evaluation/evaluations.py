@@ -99,7 +99,11 @@ def _may_work(actor: Actor, ev: Evaluation) -> None:
         return
     agencies = {g.agency_id for g in actor.grants if g.agency_id}
     if ev.agency_id and ev.agency_id in agencies and can(actor, Action.CONTRIBUTE, ev):
-        return
+        from jixiao.agencies.services import open_commission
+
+        if open_commission(agency_id=ev.agency_id, evaluation=ev):
+            return
+        raise PermissionDenied("委托业务已终止或已归档，受托机构不能再办理该评价")
     raise PermissionDenied("只有评价组织方或受托机构可以办理该评价")
 
 

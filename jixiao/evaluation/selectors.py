@@ -278,7 +278,10 @@ def evaluation_plan(actor: Actor, year: int, *, region_id: int, department_id: i
         fen = amount.fen if amount is not None else 0
         kinds = planned.get(sid, set())
         plan_subjects.append(PlanSubject(
-            sid, f"{code} {name}", dept, fen, planned=bool(kinds), is_key=key_fen is not None and fen >= key_fen,
+            sid, f"{code} {name}", dept, fen, planned=bool(kinds),
+            department_planned=EvaluationKind.DEPARTMENT in kinds,
+            fiscal_planned=bool(kinds & {EvaluationKind.FISCAL, EvaluationKind.RE_EVALUATION}),
+            is_key=key_fen is not None and fen >= key_fen,
             last_evaluated_year=last.get(code), start_year=start.year if start else None,
             end_year=end.year if end else None, special_bond=special == "special_bond"))
         acc = by_kind.setdefault(budget_kind, [0, 0, 0, 0, 0, 0])

@@ -139,7 +139,11 @@ def _may_recheck(actor: Actor, item: SpotCheckItem) -> None:
         return
     agencies = {g.agency_id for g in actor.grants if g.agency_id}
     if item.agency_id and item.agency_id in agencies and can(actor, Action.CONTRIBUTE, item):
-        return
+        from jixiao.agencies.services import open_commission
+
+        if open_commission(agency_id=item.agency_id, spot_check_id=item.spot_check_id):
+            return
+        raise PermissionDenied("复核委托已终止或已归档，受托机构不能再复核")
     raise PermissionDenied("只有财政部门或受委托的复核机构可以复核")
 
 

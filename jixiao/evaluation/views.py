@@ -21,7 +21,7 @@ from jixiao.agencies.selectors import agency_options, commission_list
 from jixiao.budget import selectors as budget_selectors
 from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
-from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
+from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can, scope
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.core.workflow_views import run_transition, save_then_submit
 from jixiao.evaluation import rules, selectors, services, tasks
@@ -673,7 +673,13 @@ def evaluation_plan(request):
         raise PermissionDenied("评价计划由财政部门和主管部门查看")
     years = budget_selectors.fiscal_years()
     year = _int(request.GET.get("year")) or budget_selectors.default_year(years)
+    if year is None or not 2000 <= year <= 2100:
+        raise Http404("尚未设置预算年度")
+    visible = scope(actor, Action.VIEW, Department.objects.filter(region_id=grant.region_id))
     department_id = grant.department_id or _int(request.GET.get("department"))
+    if department_id and not visible.filter(pk=department_id).exists():
+        messages.error(request, "查询条件“主管部门”的值无效，已忽略")
+        department_id = None
     quota_text = request.GET.get("bond_quota", "").strip()
     quota = None
     if quota_text:
@@ -684,8 +690,7 @@ def evaluation_plan(request):
     plan = selectors.evaluation_plan(actor, year, region_id=grant.region_id, department_id=department_id,
                                      bond_quota_fen=quota.fen if quota else None)
     params = effective_profile(grant.region_id, year).params.evaluation
-    departments = [] if grant.department_id else list(
-        Department.objects.filter(region_id=grant.region_id).order_by("code").values_list("pk", "name"))
+    departments = [] if grant.department_id else list(visible.order_by("code").values_list("pk", "name"))
     return render(request, "evaluation/plan.html", {
         "plan": plan, "cov": plan.coverage, "years": years, "year": year, "departments": departments,
         "department_id": department_id, "bond_quota": quota_text,

@@ -179,7 +179,7 @@ def test_serious_violation_and_sanctions(cast):
                               occurred_on=timezone.localdate() - datetime.timedelta(days=30),
                               description="报告数据与底稿不符", sanction="terminate", commission=c)
     assert fresh(c).state == S.TERMINATED
-    with pytest.raises(ValidationError, match="严重违法违规记录（出具虚假报告或有重大遗漏）"):
+    with pytest.raises(ValidationError, match="严重违法违规或不良诚信记录（出具虚假报告或有重大遗漏）"):
         fiscal(cast, "a2")
     ranked = {r.agency_id: r for r in selectors.ranking(fa)}
     assert ranked[cast.agency_yes.pk].sanctions == 1
@@ -245,3 +245,105 @@ def test_spot_check_commission_runs_the_conflict_checks(cast):
     spot_checks.assign(actor=actor(cast, "finance_admin"), item=item, agency=cast.agency_yes)
     c = Commission.objects.get(spot_check=item.spot_check, agency=cast.agency_yes)
     assert c.purpose == Purpose.SPOT_CHECK and c.subject_id is None
+
+
+def test_ending_a_commission_takes_the_access_away(cast):
+    from jixiao.budget.models import SubjectGrant
+
+    SubjectGrant.objects.filter(agency=cast.agency_yes).delete()  # the cast's standing grants
+    c = fiscal(cast)
+    ev = c.evaluation
+    assert SubjectGrant.objects.filter(agency=cast.agency_yes, subject=cast.subjects["a1"], is_active=True).exists()
+    ev_services.document_add(actor=actor(cast, "agency_yes"), evaluation=ev, kind="other", title="调研提纲")
+    move(cast, c, "finance_admin", "terminate", comment="机构人员变动，终止委托")
+    assert not SubjectGrant.objects.filter(agency=cast.agency_yes, is_active=True).exists()
+    ev.refresh_from_db()
+    with pytest.raises((PermissionDenied, Http404)):
+        ev_services.document_add(actor=actor(cast, "agency_yes"), evaluation=ev, kind="other", title="再提交")
+    # the commission itself stays visible to the agency as its record
+    assert selectors.commission_list(actor(cast, "agency_yes")).filter(pk=c.pk).exists()
+
+
+def test_a_terminated_spot_check_commission_hands_the_items_back(cast):
+    from jixiao.evaluation import spot_checks
+    from jixiao.evaluation.tests.test_spot_checks import make_round
+
+    policy_services.profile_save(actor=actor(cast), region=cast.city, fiscal_year=cast.year.year,
+                                 params={"spot_check": {"sample_rate_pct": "100"}}, comment="全部抽查",
+                                 base_version=0)
+    check = spot_checks.draw(actor=actor(cast), rnd=make_round(cast), seed=7)
+    item = check.items.get(subject=cast.subjects["a2"])
+    spot_checks.assign(actor=actor(cast), item=item, agency=cast.agency_yes)
+    c = Commission.objects.get(spot_check=check, agency=cast.agency_yes)
+    move(cast, c, "finance_admin", "terminate", comment="终止")
+    item.refresh_from_db()
+    assert item.agency_id is None
+    spot_checks.assign(actor=actor(cast), item=item, agency=cast.agency_yes)  # a new commission, not the ended one
+    assert Commission.objects.filter(spot_check=check, agency=cast.agency_yes, state=S.PLAN).count() == 1
+
+
+def test_who_may_record_violations_and_disqualify(cast):
+    other = actor(cast, "county_admin")  # a bureau where the agency is neither registered nor commissioned
+    with pytest.raises(PermissionDenied, match="本地区"):
+        services.violation_record(actor=other, agency=cast.agency_yes, kind="other", occurred_on="2026-01-05",
+                                  description="x")
+    province = actor(cast, "province_admin")
+    services.commission_create_direct(actor=province, agency=cast.agency_yes, purpose=Purpose.OTHER,
+                                      title="省级委托", year=2026, region_id=cast.province.pk)
+    services.violation_record(actor=province, agency=cast.agency_yes, kind="other", occurred_on="2026-01-05",
+                              description="报告报送迟延", sanction="correction")
+    with pytest.raises(PermissionDenied, match="登记地"):
+        services.violation_record(actor=province, agency=cast.agency_yes, kind="other", occurred_on="2026-01-05",
+                                  description="x", sanction="disqualify")
+
+
+def test_bad_credit_bars_selection_and_projects_keep_their_conflicts_across_years(cast):
+    fa = actor(cast, "finance_admin")
+    services.violation_record(actor=fa, agency=cast.agency_no, kind="other",
+                              occurred_on=timezone.localdate() - datetime.timedelta(days=10),
+                              description="不良诚信", sanction="bad_credit")
+    with pytest.raises(ValidationError, match="记录不良诚信档案"):
+        fiscal(cast, "b1", cast.agency_no)
+    # last year's ex-ante assessment of the same project (same code) bars this year's evaluation by that agency
+    from jixiao.budget.models import FiscalYear, PerformanceSubject
+
+    last = FiscalYear.objects.create(year=2025)
+    old = PerformanceSubject.objects.create(region=cast.city, department=cast.dept_a, unit=cast.unit_a2,
+                                            fiscal_year=last, code=cast.subjects["a2"].code, name="校舍维修项目")
+    services.commission_create_direct(actor=fa, agency=cast.agency_yes, purpose=Purpose.EXANTE, title="事前评估",
+                                      year=2025, region_id=cast.city.pk, subject=old)
+    with pytest.raises(ValidationError, match="不得评价自己的工作成果"):
+        fiscal(cast, "a2")
+
+
+def test_a_re_evaluation_never_goes_to_the_agency_that_did_the_evaluation(cast):
+    from jixiao.evaluation.models import Evaluation
+
+    c = fiscal(cast, "a2")
+    Evaluation.objects.filter(pk=c.evaluation_id).update(state="archived")
+    with pytest.raises(ValidationError, match="不得评价自己的工作成果"):
+        ev_services.evaluation_create(actor=actor(cast, "finance_admin"), subject=cast.subjects["a2"],
+                                      kind="re_evaluation", year=cast.year.year, title="再评价",
+                                      reviewed=Evaluation.objects.get(pk=c.evaluation_id), agency=cast.agency_yes)
+
+
+def test_direct_commissions_and_who_may_commission(cast):
+    with pytest.raises(ValidationError, match="此处只能委托"):
+        services.commission_create_direct(actor=actor(cast, "finance_admin"), agency=cast.agency_yes,
+                                          purpose=Purpose.FISCAL_EVALUATION, title="x", year=2026,
+                                          region_id=cast.city.pk)
+    with pytest.raises(ValidationError, match="本部门"):  # a department commissions only on its own projects
+        services.commission_create_direct(actor=actor(cast, "clerk_a"), agency=cast.agency_yes,
+                                          purpose=Purpose.EXANTE, title="x", year=2026, region_id=cast.city.pk,
+                                          department_id=cast.dept_a.pk, subject=cast.subjects["b1"])
+    # a budget officer may list a fiscal evaluation but not commission an agency: a clear message, not a 404
+    with pytest.raises(ValidationError, match="您不能委托"):
+        ev_services.evaluation_create(actor=actor(cast, "officer_a"), subject=cast.subjects["a2"], kind="fiscal",
+                                      year=cast.year.year, title="财政评价", agency=cast.agency_yes)
+
+
+def test_the_ranking_is_for_commissioners(cast):
+    assert len(selectors.ranking_for(actor(cast, "clerk_a"))) == 2
+    assert [r.agency_id for r in selectors.ranking_for(actor(cast, "agency_yes"))] == [cast.agency_yes.pk]
+    with pytest.raises(PermissionDenied):
+        selectors.ranking_for(actor(cast, "unit_a1"))

@@ -163,3 +163,32 @@ def test_permission_matrix(cast, who, action, allowed):
         with pytest.raises(PermissionDenied):
             services.commission_transition(actor=a, commission=c, name="submit_plan")
     assert c.state == S.PLAN
+
+
+def test_bad_form_input_is_refused_with_a_message(client, cast):
+    client.force_login(cast.users["finance_admin"])
+    r = client.post("/agencies/", {"commissioner": "bureau", "purpose": "exante", "agency": cast.agency_yes.pk,
+                                   "title": "x", "year": "-5"}, follow=True)
+    assert "年度应在2000～2100之间" in r.content.decode()
+    r = client.post("/agencies/", {"commissioner": "bureau", "purpose": "fiscal_evaluation",
+                                   "agency": cast.agency_yes.pk, "title": "x", "year": "2026"}, follow=True)
+    assert "此处只能委托" in r.content.decode()
+    r = client.post("/agencies/inspections/", {"what": "draw", "agencies": "1", "inspectors": "甲,乙",
+                                               "per_team": "2", "planned_on": "2026-11-01", "seed": "²"},
+                    follow=True)
+    assert "随机种子应为不超过12位的正整数" in r.content.decode()
+    r = client.post("/agencies/inspections/", {"what": "draw", "agencies": "1", "inspectors": "甲",
+                                               "per_team": "2", "planned_on": "2026-11-01"}, follow=True)
+    assert "检查人员名单至少须有2人" in r.content.decode()
+    assert not cast.agency_yes.inspections.exists()
+
+
+def test_registry_shows_whether_a_lead_qualifies(client, cast):
+    from jixiao.agencies.models import AgencyPerson
+
+    AgencyPerson.objects.filter(agency=cast.agency_no).update(title_or_qualification="")
+    from jixiao.agencies.selectors import agency_list
+    from jixiao.monitoring.tests.helpers import actor
+
+    rows = {a.pk: a for a in agency_list(actor(cast, "finance_admin"))}
+    assert rows[cast.agency_yes.pk].has_lead and not rows[cast.agency_no.pk].has_lead

@@ -17,6 +17,9 @@ def params(**kw) -> EvaluationParams:
 
 
 def subject(i, dept=1, amount=100, **kw):
+    # a subject "planned" is on both lists unless the test says which
+    kw.setdefault("department_planned", kw.get("planned", False))
+    kw.setdefault("fiscal_planned", kw.get("planned", False))
     return cv.PlanSubject(id=i, name=f"项目{i}", department_id=dept, amount_fen=amount, **kw)
 
 
@@ -97,3 +100,16 @@ def test_coverage_just_below_the_line():
     items = [subject(0, amount=1999, planned=True), subject(1, amount=8001)]
     res = cv.plan_coverage(items, params(coverage_pct="20", coverage_basis="amount"), 2026)
     assert res.amount_pct == D("19.99") and not res.met
+
+
+def test_the_department_minimum_counts_department_evaluations_and_bonds_fiscal_ones():
+    p = EvaluationParams()
+    items = [subject(1, dept=1, planned=True, department_planned=False, fiscal_planned=True, special_bond=True,
+                     amount=100),
+             subject(2, dept=2, planned=True, department_planned=True, fiscal_planned=False, special_bond=True,
+                     amount=100)]
+    out = cv.plan_coverage(items, p, 2026, departments={1: "甲局", 2: "乙局"}, bond_quota_fen=10000)
+    messages = [f.message for f in out.findings]
+    assert any("甲局本年度列入部门评价的项目0个" in m for m in messages)
+    assert not any("乙局" in m for m in messages)
+    assert any("覆盖上年新增专项债务限额的1%" in m for m in messages)  # only the fiscal one counts: 100 of 10000

@@ -29,7 +29,9 @@ def test_coverage_findings_and_by_budget(cast):
     # a1, a2, b1, the classified one and the big one are projects of the city (department-wide excluded)
     assert (c.subjects, c.planned) == (5, 1) and str(c.count_pct) == "20.00" and c.met
     messages = " ".join(f.message for f in c.findings)
-    assert "通辽市卫生健康委员会本年度列入评价的项目0个" in messages
+    # the bureau's fiscal evaluation does not count toward a department's own minimum
+    assert "通辽市卫生健康委员会本年度列入部门评价的项目0个" in messages
+    assert "通辽市教育局本年度列入部门评价的项目0个" in messages
     assert "重点项目“150500260000000000009 医院改扩建”从未评价" in messages
     assert big.pk in c.due_key and big.pk in c.midterm
     rows = {b.budget_kind: b for b in plan.by_budget}
