@@ -229,7 +229,27 @@ def step_problems(ev: Evaluation) -> dict[str, list[str]]:
             out.setdefault("indicators", []).extend(problems)
         if not ev.conclusion.strip():
             out["conclusion"] = ["请填写评价结论"]
+    out.update(_commission_gates(ev, step))
     return out
+
+
+def _commission_gates(ev: Evaluation, step: str) -> dict[str, list[str]]:
+    """An evaluation commissioned to an agency follows the agency's stage gates: its work plan passes review before
+    the plan step is completed, and its signed final report is in before the report step is (a terminated commission
+    leaves the evaluation to its organiser)."""
+    from jixiao.agencies.models import Commission
+    from jixiao.agencies.workflows import CommissionStage as C
+
+    if step not in (EvaluationStep.PLAN, EvaluationStep.REPORT):
+        return {}
+    state = Commission.objects.filter(evaluation=ev).exclude(state=C.TERMINATED).values_list("state", flat=True).first()
+    if state is None:
+        return {}
+    if step == EvaluationStep.PLAN and state in (C.PLAN, C.PLAN_REVIEW):
+        return {"commission": ["受托机构的评价实施方案尚未通过评审（见委托业务）"]}
+    if step == EvaluationStep.REPORT and state not in (C.ARCHIVE, C.CLOSED):
+        return {"commission": ["受托机构尚未提交主评人签字并加盖公章的正式报告（见委托业务）"]}
+    return {}
 
 
 def evaluation_update(*, actor: Actor, evaluation: Evaluation, data: dict, expected_lock_version: int) -> None:

@@ -347,3 +347,25 @@ def test_the_ranking_is_for_commissioners(cast):
     assert [r.agency_id for r in selectors.ranking_for(actor(cast, "agency_yes"))] == [cast.agency_yes.pk]
     with pytest.raises(PermissionDenied):
         selectors.ranking_for(actor(cast, "unit_a1"))
+
+
+def test_the_evaluation_waits_for_the_agencys_stage_gates(cast):
+    from jixiao.evaluation.workflows import EvaluationStep
+
+    c = fiscal(cast)
+    ev = c.evaluation
+    fa = actor(cast, "finance_admin")
+    from jixiao.evaluation.models import Evaluation
+
+    Evaluation.objects.filter(pk=ev.pk).update(state=EvaluationStep.PLAN)
+    ev.refresh_from_db()
+    for kind in ("work_plan", "plan_review"):
+        ev_services.document_add(actor=fa, evaluation=ev, kind=kind, title=kind)
+    assert "实施方案尚未通过评审" in " ".join(ev_services.step_problems(ev).get("commission", []))
+    Commission.objects.filter(pk=c.pk).update(state=S.DRAFT)
+    assert "commission" not in ev_services.step_problems(ev)
+    Evaluation.objects.filter(pk=ev.pk).update(state=EvaluationStep.REPORT)
+    ev.refresh_from_db()
+    assert "正式报告" in " ".join(ev_services.step_problems(ev)["commission"])
+    Commission.objects.filter(pk=c.pk).update(state=S.TERMINATED)  # ended: the organiser carries on
+    assert "commission" not in ev_services.step_problems(ev)
