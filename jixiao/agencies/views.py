@@ -19,25 +19,14 @@ from jixiao.agencies.models import CommissionComment, Inspection, PersonRole, Pu
 from jixiao.agencies.workflows import CommissionStage
 from jixiao.core import workflow
 from jixiao.core.permissions import Action, actor_for, can
+from jixiao.core.views import error_messages as _messages
+from jixiao.core.views import int_or_none as _int
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.core.workflow_views import run_transition
 from jixiao.organisations.models import AgencyStatus, Role
 
 PAGE_SIZE = 50
 SEED = re.compile(r"[0-9]{1,12}")
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _messages(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for msgs in exc.message_dict.values() for m in msgs]
-    return list(exc.messages)
 
 
 def _run(request, write, done: str) -> None:

@@ -35,6 +35,7 @@ from jixiao.budget.workflows import SNAPSHOT_NOISE, SUBJECT_WORKFLOW, subject_sn
 from jixiao.core import audit, workflow
 from jixiao.core.money import money_sum
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
+from jixiao.core.views import int_or_none as _int
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.organisations.models import Department, Region, Role, Unit
 
@@ -221,13 +222,6 @@ class Labeler:
                 and not (k == "revision" and k not in before)]  # a transition notes the revision it happened in
         rows = [(FIELD_LABELS.get(k, k), self.show(k, before.get(k)), self.show(k, after.get(k))) for k in keys]
         return [row for row in rows if row[1] != row[2]]  # e.g. None → "" both read "—"
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _version_diff(request, subject):

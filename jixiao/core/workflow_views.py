@@ -7,14 +7,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 
 from jixiao.core.permissions import actor_for
+from jixiao.core.views import int_or_none as _int
 from jixiao.core.workflow import ConcurrentEditError
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def run_transition(request, *, doc, names, service, flow, what: str, detail: str):

@@ -22,6 +22,8 @@ from jixiao.budget import selectors as budget_selectors
 from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can, scope
+from jixiao.core.views import error_messages as _messages
+from jixiao.core.views import int_or_none as _int
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.core.workflow_views import run_transition, save_then_submit
 from jixiao.evaluation import rules, selectors, services, tasks
@@ -37,19 +39,6 @@ STALE = ("保存失败：该自评表在您编辑期间已被他人修改（或�
          "请重新打开页面，在最新内容上修改。")
 TRANSITIONS = frozenset(t.name for t in SELF_EVALUATION_WORKFLOW.transitions)
 FILTER_LABELS = {"department": "主管部门", "state": "状态", "grade": "等级", "budget_kind": "预算类别"}
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _messages(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for msgs in exc.message_dict.values() for m in msgs]
-    return list(exc.messages)
 
 
 def _round_from(request, actor):

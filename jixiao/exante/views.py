@@ -18,6 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from jixiao.budget import selectors as budget_selectors
 from jixiao.core import audit, workflow
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
+from jixiao.core.views import error_messages as _messages
+from jixiao.core.views import int_or_none as _int
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.costs.models import CostCategory, SpendingStandard
 from jixiao.exante import rules, selectors, services
@@ -47,23 +49,12 @@ OPINIONS = frozenset(rules.OPINION_TRANSITIONS) | {"accept_exemption"}
 CATEGORIES = dict(CostCategory.choices)
 
 
-def _messages(exc: ValidationError) -> list[str]:
-    return [str(m) for m in exc.messages]
-
-
 def _apply_errors(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _year(request, years) -> int | None:

@@ -26,6 +26,8 @@ from jixiao.budget import selectors as budget_selectors
 from jixiao.budget.views import SESSION_YEAR
 from jixiao.core import workflow
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
+from jixiao.core.views import error_messages as _messages_of
+from jixiao.core.views import int_or_none as _int
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.goals import excel, rules, selectors, services, stats
 from jixiao.goals.data import Finding, SheetData
@@ -60,17 +62,6 @@ WAITING_REVIEW = frozenset({GoalState.SUBMITTED, GoalState.DEPARTMENT_PASSED})
 GRADE_LABELS = dict(Grade.choices)
 LEVEL1_LABELS = dict(Level1.choices)
 OUTCOME_LABELS = {"excellent": "通过", "good": "协商修改后通过", "fair": "退回修改", "poor": "不予通过"}
-
-
-def _messages_of(exc: ValidationError) -> list[str]:
-    return [str(m) for m in exc.messages]
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _attachment(content: bytes, filename: str) -> HttpResponse:

@@ -24,6 +24,7 @@ from jixiao.budget import selectors as budget_selectors
 from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
 from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
+from jixiao.core.views import int_or_none as _int
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.core.workflow_views import run_transition, save_then_submit
 from jixiao.goals.stats import share
@@ -49,13 +50,6 @@ STALE = ("保存失败：该监控表在您编辑期间已被他人修改（或�
 COLOUR_LABELS = dict(Colour.choices)
 REPORT_TRANSITIONS = frozenset(t.name for t in REPORT_WORKFLOW.transitions)
 DISPOSITION_TRANSITIONS = frozenset(t.name for t in DISPOSITION_WORKFLOW.transitions)
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _errors(exc: ValidationError) -> list[str]:
