@@ -20,7 +20,7 @@ from jixiao.agencies.rules import (
     VIOLATION_LABELS,
 )
 from jixiao.agencies.workflows import BUREAU_COMMISSION_WORKFLOW, DEPARTMENT_COMMISSION_WORKFLOW, CommissionStage
-from jixiao.core.models import OrgScoped, WorkflowDocument
+from jixiao.core.models import FiledDocument, OrgScoped, WorkflowDocument
 from jixiao.core.money import MoneyField
 
 QUALITY = {"max_digits": 5, "decimal_places": 2, "null": True, "blank": True}
@@ -205,15 +205,10 @@ class Commission(OrgScoped, WorkflowDocument):
         return f"department:{self.department_id}" if self.department_id else f"bureau:{self.region_id}"
 
 
-class CommissionDocument(models.Model):
+class CommissionDocument(FiledDocument):
     commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="documents")
     stage = models.CharField("阶段", max_length=32, choices=CommissionStage.choices)
     kind = models.CharField("材料类别", max_length=20, choices=list(DOCUMENT_KINDS.items()))
-    title = models.CharField("标题", max_length=200)
-    content = models.TextField("内容或摘要", blank=True)
-    reference = models.CharField("文号或存档编号", max_length=100, blank=True)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = "委托业务材料"

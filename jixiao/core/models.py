@@ -46,6 +46,20 @@ class WorkflowDocument(models.Model):
         abstract = True
 
 
+class FiledDocument(models.Model):
+    """A document filed with a case (an evaluation step's material, a commission's deliverable): its title, content
+    or summary, reference number, who filed it and when. The concrete class adds its case, stage and kind."""
+
+    title = models.CharField("标题", max_length=200)
+    content = models.TextField("内容或摘要", blank=True)
+    reference = models.CharField("文号或存档编号", max_length=100, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
 class AuditEvent(models.Model):
     """One row per create, change or delete of any document, with before and after."""
 

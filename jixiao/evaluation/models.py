@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from jixiao.core.models import OrgScoped, WorkflowDocument
+from jixiao.core.models import FiledDocument, OrgScoped, WorkflowDocument
 from jixiao.core.money import MoneyField
 from jixiao.evaluation.rules import OVERSHOOT_REASONS
 from jixiao.evaluation.workflows import (
@@ -282,17 +282,12 @@ class Evaluation(OrgScoped, WorkflowDocument):
         return DEPARTMENT_EVALUATION_WORKFLOW if self.kind == EvaluationKind.DEPARTMENT else FISCAL_EVALUATION_WORKFLOW
 
 
-class EvaluationDocument(models.Model):
+class EvaluationDocument(FiledDocument):
     """A document of one step (notice, work plan, plan review, evidence, conclusions, report, archive checklist)."""
 
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="documents")
     step = models.CharField("步骤", max_length=20, choices=EvaluationStep.choices)
     kind = models.CharField("材料类别", max_length=30, choices=DOCUMENT_KINDS)
-    title = models.CharField("标题", max_length=200)
-    content = models.TextField("内容或摘要", blank=True)
-    reference = models.CharField("文号或存档编号", max_length=100, blank=True)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = "评价材料"
