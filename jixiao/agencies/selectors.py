@@ -13,8 +13,10 @@ from django.utils import timezone
 from jixiao.agencies import rules
 from jixiao.agencies.models import AgencyPerson, AgencyViolation, Commission, Inspection, PersonRole
 from jixiao.core.permissions import Action, Actor, get_for, scope
+from jixiao.core.views import int_or_none
 from jixiao.organisations.models import Agency, Role
 
+RANKING_ROLES = (Role.SYSADMIN, Role.FINANCE_ADMIN, Role.BUDGET_OFFICER, Role.DEPARTMENT, Role.OVERSEER)
 COMMISSION_FILTERS = {"state": "阶段", "purpose": "委托事项", "agency": "受托机构", "year": "年度"}
 
 
@@ -29,7 +31,7 @@ def agency_list(actor: Actor) -> QuerySet:
                                         work_years__gte=params.lead_min_work_years,
                                         evaluation_years__gte=params.lead_min_evaluation_years
                                         ).exclude(title_or_qualification="")
-    return (scope(actor, Action.VIEW, Agency.objects.all()).select_related("region")
+    return (readable(actor).select_related("region")
             .annotate(people_count=Count("people", filter=Q(people__is_active=True), distinct=True),
                       commission_count=Count("commissions", distinct=True),
                       violation_count=Count("violations", distinct=True),
@@ -37,7 +39,24 @@ def agency_list(actor: Actor) -> QuerySet:
             .order_by("name"))
 
 
+def readable(actor: Actor) -> QuerySet:
+    """The registry entries the actor may read: commissioners (bureaus, budget officers, departments) and overseers
+    the whole registry, as on the national credit platform, so that they can choose; anyone else (an agency) what
+    the permission rules give (its own entry). Writes are authorised by the services."""
+    if actor.has_role(*RANKING_ROLES):
+        return Agency.objects.all()
+    return scope(actor, Action.VIEW, Agency.objects.all())
+
+
 def agency_get(actor: Actor, pk, action: Action = Action.VIEW) -> Agency:
+    from django.http import Http404
+
+    if action is Action.VIEW:
+        key = int_or_none(pk)
+        found = readable(actor).select_related("region").filter(pk=key).first() if key is not None else None
+        if found is None:
+            raise Http404("未找到该机构")
+        return found
     return get_for(actor, action, Agency.objects.select_related("region"), pk=pk)
 
 
@@ -59,9 +78,6 @@ def ranking(actor: Actor, agencies=None) -> list[rules.Ranked]:
                      .values("agency_id").annotate(n=Count("id")).values_list("agency_id", "n"))
     region_id = actor.primary.region_id if actor.primary else None
     return rules.rank({a.pk: a.name for a in agencies}, scores, sanctions, agency_params(region_id))
-
-
-RANKING_ROLES = (Role.SYSADMIN, Role.FINANCE_ADMIN, Role.BUDGET_OFFICER, Role.DEPARTMENT, Role.OVERSEER)
 
 
 def ranking_for(actor: Actor) -> list[rules.Ranked]:

@@ -192,3 +192,15 @@ def test_registry_shows_whether_a_lead_qualifies(client, cast):
 
     rows = {a.pk: a for a in agency_list(actor(cast, "finance_admin"))}
     assert rows[cast.agency_yes.pk].has_lead and not rows[cast.agency_no.pk].has_lead
+
+
+def test_commissioners_read_the_whole_registry(client, cast):
+    client.force_login(cast.users["clerk_a"])
+    page = client.get("/agencies/registry/").content.decode()
+    assert cast.agency_yes.name in page and cast.agency_no.name in page
+    r = client.get(f"/agencies/registry/{cast.agency_no.pk}/")
+    assert r.status_code == 200 and 'name="what" value="info"' not in r.content.decode()  # read only
+    assert client.post(f"/agencies/registry/{cast.agency_no.pk}/", {"what": "info", "phone": "1"}).status_code == 404
+    assert client.get(f"{API}/{cast.agency_no.pk}").status_code == 200
+    client.force_login(cast.users["unit_a1"])
+    assert client.get(f"/agencies/registry/{cast.agency_no.pk}/").status_code == 404
