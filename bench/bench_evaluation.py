@@ -22,11 +22,11 @@ scored again).
     profile's 30%, stratified by department and amount tercile with the must-include rules; the issue asks for
     seconds. The draw of the province's own round through `spot_checks.draw` (with its writes) is timed too.
 
-Last run (2026-12-06, PostgreSQL 15; 内蒙古: 116 rounds, 254,645 sheets, 2,401,449 lines; a shared 2-core machine):
-scoring every sheet 34.8 s with writes (31.3 s reads and rules) against 15.9 s for the one query reading the same rows,
-2.19x (issue: 3x, met). The draw: 190,979 submitted sheets read in 1.75 s and 30% drawn (57,294; 21,917 strata) in
-0.74 s; 300,000 candidates (the province's sheets repeated) drawn in 0.98 s; the own round's draw with its writes
-2.34 s (issue: seconds, met). A second run: scoring 2.44x (37.4 s against 15.3 s).
+Last run (2026-12-07, PostgreSQL 15; 内蒙古: 116 rounds, 254,645 sheets, 2,401,449 lines; a shared 2-core machine,
+province regenerated): scoring every sheet 26.7 s with writes (24.6 s reads and rules) against 11.7 s for the one
+query reading the same rows, 2.28x (issue: 3x, met; the run before, on another machine: 2.19x and 2.44x). The draw:
+190,979 submitted sheets read in 1.52 s and 30% drawn (57,294; 21,917 strata) in 0.79 s; 300,000 candidates (the
+province's sheets repeated) drawn in 0.99 s; the own round's draw with its writes 1.33 s (issue: seconds, met).
 """
 
 from __future__ import annotations
