@@ -1,7 +1,8 @@
 """Department and fiscal evaluation planning checks (RULES §6.1, checklist rules 40-41): plain values in, plain
 values out. Every number comes from the profile's `params.evaluation` (`jixiao.policy.schema.EvaluationParams`).
 
-- Each department evaluates (部门评价) at least `department_min_per_year` of its subjects a year (普陀: by 6月30日).
+- Each department evaluates (部门评价) at least `department_min_per_year` of its subjects a year, completed by
+  `department_due` of the next year where the profile sets it (普陀: 6月30日).
 - Department and fiscal evaluations together cover at least `coverage_pct` of the subjects' count or money, as
   `coverage_basis` says (海林: 20%, either).
 - Every key project (重点项目) is evaluated at least once in `key_project_cycle_years` (10号 第九条: five): a key
@@ -18,6 +19,7 @@ values out. Every number comes from the profile's `params.evaluation` (`jixiao.p
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ class PlanSubject:
     planned: bool = False  # on this year's department or fiscal evaluation list
     department_planned: bool = False  # on a department evaluation list (the department minimum counts these)
     fiscal_planned: bool = False  # a fiscal evaluation or re-evaluation (the special-bond and key-fund checks)
+    department_done: bool = False  # a department evaluation of it archived (the department's deadline)
     is_key: bool = False
     last_evaluated_year: int | None = None
     start_year: int | None = None
@@ -78,9 +81,19 @@ def _fmt(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def department_deadline(params: EvaluationParams, year: int) -> datetime.date | None:
+    """The day by which each department completes its evaluations of `year` (普陀: 6月30日 of the next year)."""
+    if not params.department_due:
+        return None
+    month, day = (int(x) for x in params.department_due.split("-"))
+    return datetime.date(year + 1, month, day)
+
+
 def plan_coverage(subjects: Sequence[PlanSubject], params: EvaluationParams, year: int, *,
-                  departments: dict[int, str] | None = None, bond_quota_fen: int | None = None) -> Coverage:
-    """Check a year's evaluation list (the subjects marked `planned`) against the profile."""
+                  departments: dict[int, str] | None = None, bond_quota_fen: int | None = None,
+                  today: datetime.date | None = None) -> Coverage:
+    """Check a year's evaluation list (the subjects marked `planned`) against the profile; with `today`, also the
+    departments that missed the profile's completion date."""
     planned = [s for s in subjects if s.planned]
     total_fen = sum(s.amount_fen for s in subjects)
     planned_fen = sum(s.amount_fen for s in planned)
@@ -103,6 +116,14 @@ def plan_coverage(subjects: Sequence[PlanSubject], params: EvaluationParams, yea
             out.findings.append(Finding(
                 "department_minimum", f"{name}本年度列入部门评价的项目{counts.get(dept, 0)}个，"
                                       f"少于每年至少{params.department_min_per_year}个", department_id=dept))
+    deadline = department_deadline(params, year)
+    if deadline is not None and today is not None and today > deadline:
+        done = Counter(s.department_id for s in subjects if s.department_done)
+        for dept in sorted({s.department_id for s in subjects if s.department_id is not None} | set(names)):
+            if done.get(dept, 0) < params.department_min_per_year:
+                out.findings.append(Finding(
+                    "department_overdue", f"{names.get(dept, f'部门{dept}')}应于{deadline:%Y年%m月%d日}前完成部门评价，"
+                                          f"现已完成{done.get(dept, 0)}个", department_id=dept))
     cycle = params.key_project_cycle_years
     for s in subjects:
         if s.is_key and (s.last_evaluated_year is None or s.last_evaluated_year <= year - cycle):

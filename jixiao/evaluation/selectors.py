@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from jixiao.core.bulk import as_money
 from jixiao.core.money import Money
@@ -261,9 +262,12 @@ def evaluation_plan(actor: Actor, year: int, *, region_id: int, department_id: i
     rows = list(subjects.values_list("pk", "code", "name", "department_id", "annual_amount", "budget_kind",
                                      "special_category", "start_date", "end_date"))
     planned: dict[int, set[str]] = {}
-    for sid, kind in Evaluation.objects.filter(fiscal_year__year=year, subject_id__in=[r[0] for r in rows]
-                                               ).values_list("subject_id", "kind"):
+    done: set[int] = set()
+    for sid, kind, state in Evaluation.objects.filter(fiscal_year__year=year, subject_id__in=[r[0] for r in rows]
+                                                      ).values_list("subject_id", "kind", "state"):
         planned.setdefault(sid, set()).add(kind)
+        if kind == EvaluationKind.DEPARTMENT and state == "archived":
+            done.add(sid)
     codes = [r[1] for r in rows]
     last: dict[str, int] = {}
     for code, y in (Evaluation.objects.filter(region_id=region_id, subject__code__in=codes,
@@ -281,6 +285,7 @@ def evaluation_plan(actor: Actor, year: int, *, region_id: int, department_id: i
             sid, f"{code} {name}", dept, fen, planned=bool(kinds),
             department_planned=EvaluationKind.DEPARTMENT in kinds,
             fiscal_planned=bool(kinds & {EvaluationKind.FISCAL, EvaluationKind.RE_EVALUATION}),
+            department_done=sid in done,
             is_key=key_fen is not None and fen >= key_fen,
             last_evaluated_year=last.get(code), start_year=start.year if start else None,
             end_year=end.year if end else None, special_bond=special == "special_bond"))
@@ -297,7 +302,8 @@ def evaluation_plan(actor: Actor, year: int, *, region_id: int, department_id: i
     if department_id:
         dept_ids.add(department_id)
     names = dict(Department.objects.filter(pk__in=dept_ids).values_list("pk", "name"))
-    result = plan_coverage(plan_subjects, params.evaluation, year, departments=names, bond_quota_fen=bond_quota_fen)
+    result = plan_coverage(plan_subjects, params.evaluation, year, departments=names, bond_quota_fen=bond_quota_fen,
+                           today=timezone.localdate())
     labels = dict(BudgetKind.choices)
     by_budget = [BudgetCoverage(k, labels.get(k, k), a[0], Money(a[1]), a[2], Money(a[3]), a[4], Money(a[5]))
                  for k, a in by_kind.items()]

@@ -113,3 +113,18 @@ def test_the_department_minimum_counts_department_evaluations_and_bonds_fiscal_o
     assert any("甲局本年度列入部门评价的项目0个" in m for m in messages)
     assert not any("乙局" in m for m in messages)
     assert any("覆盖上年新增专项债务限额的1%" in m for m in messages)  # only the fiscal one counts: 100 of 10000
+
+
+def test_departments_past_the_profiles_completion_date():
+    import datetime
+
+    p = params(department_due="06-30")
+    items = [subject(1, dept=1, planned=True, department_done=True), subject(2, dept=2, planned=True)]
+    assert cv.department_deadline(p, 2026) == datetime.date(2027, 6, 30)
+    before = cv.plan_coverage(items, p, 2026, departments={1: "甲局", 2: "乙局"}, today=datetime.date(2027, 6, 30))
+    assert not [f for f in before.findings if f.code == "department_overdue"]
+    after = cv.plan_coverage(items, p, 2026, departments={1: "甲局", 2: "乙局"}, today=datetime.date(2027, 7, 1))
+    late = [f.message for f in after.findings if f.code == "department_overdue"]
+    assert late == ["乙局应于2027年06月30日前完成部门评价，现已完成0个"]
+    assert not [f for f in cv.plan_coverage(items, params(), 2026, today=datetime.date(2030, 1, 1)).findings
+                if f.code == "department_overdue"]  # no date set: nothing is late
