@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -184,6 +184,7 @@ class ScoreResult:
     evaluations: int = 0
     lines: int = 0
     changed: int = 0  # sheets whose stored scores changed (and were written)
+    results: dict = field(default_factory=dict)  # sheet id -> rules.SheetScore, with keep=True
 
 
 EVALUATION_FIGURES = ["execution_rate", "execution_score", "indicator_score", "total_score", "grade", "problems",
@@ -214,10 +215,11 @@ def _same(new, old) -> bool:
 
 
 def score_evaluations(rnd: SelfEvaluationRound, ids: Iterable[int] | None = None, *, write: bool = True,
-                      params: SelfEvaluationParams | None = None) -> ScoreResult:
+                      params: SelfEvaluationParams | None = None, keep: bool = False) -> ScoreResult:
     """Score the round's sheets (or those in `ids`) from their stored inputs and store what changed: each line's
     score and method, the sheet's execution rate and score, indicator and total scores, grade, number of missing
-    explanations and the overshoot flag. `write=False` scores without writing (the benchmark's read-and-rules)."""
+    explanations and the overshoot flag. `write=False` scores without writing (the benchmark's read-and-rules);
+    `keep=True` keeps each sheet's result (for a few sheets: the one just saved)."""
     params = params or round_params(rnd)
     out = ScoreResult()
     qs = SelfEvaluation.objects.filter(round=rnd)
@@ -244,6 +246,8 @@ def score_evaluations(rnd: SelfEvaluationRound, ids: Iterable[int] | None = None
                 execution_weight=_dec(ew), lines=[_line_input(*r[2:12]) for r in rows],
                 funds_explanation=f_expl, conclusion_explanation=c_expl)
             res = rules.score_sheet(sheet, params)
+            if keep:
+                out.results[pk] = res
             out.evaluations += 1
             out.lines += len(rows)
             figures = _figures(res)
@@ -438,11 +442,11 @@ def evaluation_save(*, actor: Actor, evaluation: SelfEvaluation, data: dict, exp
         fields = sorted({f for v in line_values.values() for f in v})
         if changed and fields:
             SelfEvaluationLine.objects.bulk_update(changed, fields)
-        score_evaluations(evaluation.round, [evaluation.pk])
+        scored = score_evaluations(evaluation.round, [evaluation.pk], keep=True)
         audit.record(actor=actor, action="update", obj=evaluation, before=before,
                      after=audit.snapshot(evaluation, watched), comment=f"填报自评表（{len(changed)}项指标）")
     evaluation.refresh_from_db()
-    return evaluation_problems(evaluation)
+    return evaluation_problems(evaluation, scored.results.get(evaluation.pk))
 
 
 def evaluation_problems(ev: SelfEvaluation, result: rules.SheetScore | None = None) -> dict[str, list[str]]:
