@@ -231,6 +231,9 @@ class BudgetCoverage:
     department_amount: Money
 
 
+PLAN_KINDS = ("project", "policy", "transfer_payment")
+
+
 @dataclass
 class EvaluationPlan:
     year: int
@@ -244,10 +247,13 @@ class EvaluationPlan:
 def evaluation_plan(actor: Actor, year: int, *, region_id: int, department_id: int | None = None,
                     bond_quota_fen: int | None = None) -> EvaluationPlan:
     """The year's department and fiscal evaluation lists checked against the profile (`coverage.plan_coverage`) over
-    the project subjects the actor reaches in the region (one department's with `department_id`), and the coverage
-    figures by budget: how many fiscal and department evaluations and how much money they cover, in each of the
-    four budgets. A key project is one whose year's amount reaches the profile's key-project amount
-    (`goal_review.key_project_amount_yuan`); its last evaluation is looked up by project code in earlier years."""
+    the projects, policies and transfer payments the actor reaches in the region (one department's with
+    `department_id`; department- and unit-wide spending is evaluated apart), and the coverage figures by budget: how
+    many fiscal and department evaluations and how much money they cover, in each of the four budgets. A key project
+    is one whose year's amount reaches the profile's key-project amount (`goal_review.key_project_amount_yuan`); its
+    last evaluation is looked up by project code in earlier years. A key special fund (重点专项资金, the profile's
+    `key_fund_coverage_pct`) is a policy or transfer payment of that size (the system's reading: the budget data has
+    no flag of its own for it)."""
     from jixiao.budget.models import BudgetKind, PerformanceSubject, SubjectKind
     from jixiao.evaluation.coverage import PlanSubject, plan_coverage
     from jixiao.evaluation.models import Evaluation, EvaluationKind
@@ -256,11 +262,11 @@ def evaluation_plan(actor: Actor, year: int, *, region_id: int, department_id: i
 
     params = effective_profile(region_id, year).params
     subjects = scope(actor, Action.VIEW, PerformanceSubject.objects.filter(
-        region_id=region_id, fiscal_year__year=year, kind=SubjectKind.PROJECT))
+        region_id=region_id, fiscal_year__year=year, kind__in=PLAN_KINDS))
     if department_id:
         subjects = subjects.filter(department_id=department_id)
     rows = list(subjects.values_list("pk", "code", "name", "department_id", "annual_amount", "budget_kind",
-                                     "special_category", "start_date", "end_date"))
+                                     "special_category", "start_date", "end_date", "kind"))
     planned: dict[int, set[str]] = {}
     done: set[int] = set()
     for sid, kind, state in Evaluation.objects.filter(fiscal_year__year=year, subject_id__in=[r[0] for r in rows]
@@ -278,15 +284,17 @@ def evaluation_plan(actor: Actor, year: int, *, region_id: int, department_id: i
     key_fen = int(key_yuan * 100) if key_yuan is not None else None
     plan_subjects = []
     by_kind: dict[str, list] = {k: [0, 0, 0, 0, 0, 0] for k in BudgetKind.values}
-    for sid, code, name, dept, amount, budget_kind, special, start, end in rows:
+    for sid, code, name, dept, amount, budget_kind, special, start, end, subject_kind in rows:
         fen = amount.fen if amount is not None else 0
         kinds = planned.get(sid, set())
+        is_key = key_fen is not None and fen >= key_fen
         plan_subjects.append(PlanSubject(
             sid, f"{code} {name}", dept, fen, planned=bool(kinds),
+            key_fund=is_key and subject_kind in (SubjectKind.POLICY, SubjectKind.TRANSFER_PAYMENT),
             department_planned=EvaluationKind.DEPARTMENT in kinds,
             fiscal_planned=bool(kinds & {EvaluationKind.FISCAL, EvaluationKind.RE_EVALUATION}),
             department_done=sid in done,
-            is_key=key_fen is not None and fen >= key_fen,
+            is_key=is_key,
             last_evaluated_year=last.get(code), start_year=start.year if start else None,
             end_year=end.year if end else None, special_bond=special == "special_bond"))
         acc = by_kind.setdefault(budget_kind, [0, 0, 0, 0, 0, 0])

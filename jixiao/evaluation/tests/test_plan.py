@@ -57,3 +57,19 @@ def test_plan_screen_and_api(client, cast):
     assert client.get(f"/api/evaluation/plan?year={cast.year.year}&bond_quota=x").status_code == 400
     client.force_login(cast.users["unit_a1"])
     assert client.get(f"/evaluation/plan/?year={cast.year.year}").status_code == 403
+
+
+def test_key_special_funds_count_toward_the_profiles_share(cast):
+    from jixiao.policy import services as policy_services
+
+    policy_services.profile_save(actor=actor(cast, "finance_admin"), region=cast.city, fiscal_year=cast.year.year,
+                                 params={"evaluation": {"key_fund_coverage_pct": "20"}}, comment="海林口径",
+                                 base_version=0)
+    cast.subjects["policy"] = make_subject(cast, "150500260000000000011", department=cast.dept_b,
+                                           name="基层医疗卫生机构补助", kind="policy",
+                                           annual_amount=Money.from_yuan("9000000"))
+    plan = selectors.evaluation_plan(actor(cast, "finance_admin"), cast.year.year, region_id=cast.city.pk)
+    assert "财政评价覆盖重点专项资金的0%，低于20%" in " ".join(f.message for f in plan.coverage.findings)
+    fiscal(cast, "policy", "补助政策财政评价")
+    plan = selectors.evaluation_plan(actor(cast, "finance_admin"), cast.year.year, region_id=cast.city.pk)
+    assert "重点专项资金" not in " ".join(f.message for f in plan.coverage.findings)
