@@ -48,19 +48,29 @@ def agency_detail(request, agency_id: int):
     actor = api_actor(request)
     a = selectors.agency_get(actor, agency_id)
     params, today = services.agency_params(a), timezone.localdate()
-    return {**_agency_out(a), "legal_representative": a.legal_representative, "contact": a.contact,
-            "phone": a.phone, "address": a.address, "qualifications": a.qualifications,
-            "people": [{"id": p.pk, "name": p.name, "role": p.role, "title_or_qualification": p.title_or_qualification,
-                        "work_years": p.work_years, "evaluation_years": p.evaluation_years, "is_active": p.is_active,
-                        "lead_problems": rules.lead_evaluator_problems(services._person(p), params, today)
-                        if p.role == "lead" else []} for p in a.people.all()],
-            "services": [{"unit_id": s.unit_id, "kind": s.kind, "started_on": s.started_on.isoformat()}
-                         for s in a.services.all()],
-            "changes": [{"changed_on": c.changed_on.isoformat(), "recorded_on": c.recorded_on.isoformat(),
-                         "deadline": c.deadline.isoformat(), "late": c.late, "description": c.description}
-                        for c in a.changes.all()[:100]],
-            "violations": [{"kind": v.kind, "occurred_on": v.occurred_on.isoformat(), "sanction": v.sanction,
-                            "description": v.description} for v in a.violations.all()]}
+    # who keeps the entry (its bureau, the agency) sees everything; other readers what the credit platform shows:
+    # whether each lead qualifies, not why not, and no certificates, services or change log
+    keeper = services.keeps_registry(actor, a)
+    people = []
+    for p in a.people.all():
+        problems = rules.lead_evaluator_problems(services._person(p), params, today) if p.role == "lead" else []
+        row = {"id": p.pk, "name": p.name, "role": p.role, "title_or_qualification": p.title_or_qualification,
+               "work_years": p.work_years, "evaluation_years": p.evaluation_years, "is_active": p.is_active,
+               "qualified_lead": p.role == "lead" and not problems}
+        if keeper:
+            row |= {"certificate_no": p.certificate_no, "lead_problems": problems}
+        people.append(row)
+    out = {**_agency_out(a), "legal_representative": a.legal_representative, "contact": a.contact,
+           "phone": a.phone, "address": a.address, "qualifications": a.qualifications, "people": people,
+           "violations": [{"kind": v.kind, "occurred_on": v.occurred_on.isoformat(), "sanction": v.sanction,
+                           "description": v.description} for v in a.violations.all()]}
+    if keeper:
+        out["services"] = [{"unit_id": s.unit_id, "kind": s.kind, "started_on": s.started_on.isoformat()}
+                           for s in a.services.all()]
+        out["changes"] = [{"changed_on": c.changed_on.isoformat(), "recorded_on": c.recorded_on.isoformat(),
+                           "deadline": c.deadline.isoformat(), "late": c.late, "description": c.description}
+                          for c in a.changes.all()[:100]]
+    return out
 
 
 class RegistryIn(Schema):

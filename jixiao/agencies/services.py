@@ -94,8 +94,13 @@ def _text(value, label: str, limit: int, errors: dict, key: str, *, required: bo
 
 
 # --- the registry -------------------------------------------------------------------------------------------------
+def keeps_registry(actor: Actor, agency: Agency) -> bool:
+    """The bureau of the agency's region (MANAGE) or the agency itself (CONTRIBUTE on its own entry)."""
+    return can(actor, Action.MANAGE, agency) or can(actor, Action.CONTRIBUTE, agency)
+
+
 def _may_keep_registry(actor: Actor, agency: Agency) -> None:
-    if can(actor, Action.MANAGE, agency) or can(actor, Action.CONTRIBUTE, agency):
+    if keeps_registry(actor, agency):
         return
     authorize(actor, Action.MANAGE, agency)
 
@@ -343,7 +348,7 @@ def _key(subject) -> tuple[int, str] | None:
 EVALUATION_PURPOSES = frozenset({Purpose.DEPARTMENT_EVALUATION, Purpose.FISCAL_EVALUATION, Purpose.RE_EVALUATION})
 
 
-def agency_record(agency: Agency, *, for_purpose: str = "") -> rules.AgencyRecord:
+def agency_record(agency: Agency, *, for_purpose: str = "", evaluation=None) -> rules.AgencyRecord:
     """What the registry knows of the agency, for the conflict checks. Projects are keyed by region and code, so a
     conflict from one budget year holds in the next; the agency's earlier evaluations count as work it produced when
     the new commission is a re-evaluation (6号: no agency evaluates its own work)."""
@@ -367,13 +372,15 @@ def agency_record(agency: Agency, *, for_purpose: str = "") -> rules.AgencyRecor
         elif purpose in EVALUATION_PURPOSES and for_purpose == Purpose.RE_EVALUATION:
             produced.append((key, "evaluation"))
     if for_purpose == Purpose.RE_EVALUATION:
-        produced += [((r, c), "evaluation") for r, c in Evaluation.objects.filter(agency=agency)
-                     .values_list("subject__region_id", "subject__code")]
+        earlier = Evaluation.objects.filter(agency=agency)
+        if evaluation is not None and evaluation.pk:  # the re-evaluation being commissioned is not earlier work
+            earlier = earlier.exclude(pk=evaluation.pk)
+        produced += [((r, c), "evaluation") for r, c in earlier.values_list("subject__region_id", "subject__code")]
     return rules.AgencyRecord(leads, violations, services, produced, other_commissions)
 
 
 def commission_problems(*, agency: Agency, subject, purpose: str, department_id: int | None, region_id: int,
-                        year: int | None = None) -> list[str]:
+                        year: int | None = None, evaluation=None) -> list[str]:
     """The conflict checks before commissioning `agency` for `subject` (or, with no subject, for a batch such as a
     spot check: the agency's own fitness only)."""
     from jixiao.organisations.models import Department
@@ -390,7 +397,7 @@ def commission_problems(*, agency: Agency, subject, purpose: str, department_id:
                          commissioner, purpose, implementing_commissioner=implementing, classified=classified,
                          agency_active=agency.is_active and agency.status == AgencyStatus.NORMAL)
     problems = rules.commission_problems(
-        c, agency_record(agency, for_purpose=purpose), params.agencies, _today(),
+        c, agency_record(agency, for_purpose=purpose, evaluation=evaluation), params.agencies, _today(),
         self_evaluation_outsourcing_forbidden=params.self_evaluation.outsourcing_forbidden)
     if agency.status != AgencyStatus.NORMAL:
         problems = [f"该机构执业状态为“{agency.get_status_display()}”，不能委托"
@@ -423,7 +430,7 @@ def commission_create(*, actor: Actor, agency: Agency, purpose: str, title: str,
     if not can(actor, _commissioner_action(department_id), c):
         raise ValidationError({"agency": ["委托第三方机构由本级财政部门绩效管理机构或主管部门办理，您不能委托"]})
     problems = commission_problems(agency=agency, subject=subject, purpose=purpose, department_id=department_id,
-                                   region_id=region_id, year=year)
+                                   region_id=region_id, year=year, evaluation=evaluation)
     if problems:
         raise ValidationError({"agency": problems})
     with transaction.atomic():
@@ -720,8 +727,12 @@ def release(commission: Commission) -> None:
     if commission.spot_check_id:
         items = SpotCheckItem.objects.filter(spot_check_id=commission.spot_check_id, agency_id=commission.agency_id)
         subject_ids |= set(items.values_list("subject_id", flat=True))
-        if commission.state == S.TERMINATED:
-            items.filter(state__in=[SpotCheckState.ASSIGNED, SpotCheckState.RETURNED]).update(agency=None)
+        # whatever the agency had not submitted goes back to the bureau (closed or terminated alike)
+        if items.filter(state__in=[SpotCheckState.ASSIGNED, SpotCheckState.RETURNED]).update(agency=None):
+            from jixiao.evaluation.models import SpotCheck
+            from jixiao.evaluation.spot_checks import summarize
+
+            summarize(SpotCheck.objects.get(pk=commission.spot_check_id))
     still = set(Commission.objects.filter(agency_id=commission.agency_id, state__in=OPEN_STAGES,
                                           subject_id__in=subject_ids).values_list("subject_id", flat=True))
     still |= set(SpotCheckItem.objects.filter(agency_id=commission.agency_id, subject_id__in=subject_ids,

@@ -122,7 +122,7 @@ def agency_detail(request, pk):
     people = list(agency.people.all())
     leads = [(person, rules.lead_evaluator_problems(services._person(person), params, today))
              for person in people if person.role == PersonRole.LEAD]
-    keeper = can(actor, Action.MANAGE, agency) or can(actor, Action.CONTRIBUTE, agency)
+    keeper = services.keeps_registry(actor, agency)
     return render(request, "agencies/agency_detail.html", {
         "agency": agency, "people": people, "leads": leads, "params": params,
         "services": list(agency.services.select_related("unit")), "changes": list(agency.changes.all()[:50]),

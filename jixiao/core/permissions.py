@@ -332,6 +332,8 @@ def authorize(actor: Actor, action: Action, obj, *, doc_type: DocType | None = N
 def get_for(actor: Actor, action: Action, qs: QuerySet, **lookup):
     """Fetch one row and authorise it in one call: 404 when it does not exist or is out of reach, 403 when the actor
     may see it but not do `action` (Zulip's access_* pattern)."""
+    if any(isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 2**63 for v in lookup.values()):
+        raise Http404("未找到该记录")  # an id no database column can hold
     visible = scope(actor, Action.VIEW, qs)
     try:
         obj = visible.get(**lookup)

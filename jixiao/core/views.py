@@ -16,7 +16,7 @@ def int_or_none(value) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if abs(value) < 10**18 else None
     text = str(value).strip() if value is not None else ""
     return int(text) if _INT.fullmatch(text) else None
 

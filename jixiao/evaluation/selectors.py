@@ -255,7 +255,7 @@ def evaluation_plan(actor: Actor, year: int, *, region_id: int, department_id: i
     `key_fund_coverage_pct`) is a policy or transfer payment of that size (the system's reading: the budget data has
     no flag of its own for it)."""
     from jixiao.budget.models import BudgetKind, PerformanceSubject, SubjectKind
-    from jixiao.evaluation.coverage import PlanSubject, plan_coverage
+    from jixiao.evaluation.coverage import PlanSubject, department_deadline, plan_coverage
     from jixiao.evaluation.models import Evaluation, EvaluationKind
     from jixiao.organisations.models import Department
     from jixiao.policy.selectors import effective_profile
@@ -268,11 +268,13 @@ def evaluation_plan(actor: Actor, year: int, *, region_id: int, department_id: i
     rows = list(subjects.values_list("pk", "code", "name", "department_id", "annual_amount", "budget_kind",
                                      "special_category", "start_date", "end_date", "kind"))
     planned: dict[int, set[str]] = {}
-    done: set[int] = set()
-    for sid, kind, state in Evaluation.objects.filter(fiscal_year__year=year, subject_id__in=[r[0] for r in rows]
-                                                      ).values_list("subject_id", "kind", "state"):
+    done: set[int] = set()  # department evaluations archived by the profile's completion date (any date if none)
+    deadline = department_deadline(params.evaluation, year)
+    for sid, kind, archived_at in Evaluation.objects.filter(fiscal_year__year=year, subject_id__in=[r[0] for r in rows]
+                                                            ).values_list("subject_id", "kind", "archived_at"):
         planned.setdefault(sid, set()).add(kind)
-        if kind == EvaluationKind.DEPARTMENT and state == "archived":
+        if kind == EvaluationKind.DEPARTMENT and archived_at is not None and (
+                deadline is None or timezone.localdate(archived_at) <= deadline):
             done.add(sid)
     codes = [r[1] for r in rows]
     last: dict[str, int] = {}
@@ -294,7 +296,7 @@ def evaluation_plan(actor: Actor, year: int, *, region_id: int, department_id: i
             department_planned=EvaluationKind.DEPARTMENT in kinds,
             fiscal_planned=bool(kinds & {EvaluationKind.FISCAL, EvaluationKind.RE_EVALUATION}),
             department_done=sid in done,
-            is_key=is_key,
+            is_key=is_key and subject_kind == SubjectKind.PROJECT,
             last_evaluated_year=last.get(code), start_year=start.year if start else None,
             end_year=end.year if end else None, special_bond=special == "special_bond"))
         acc = by_kind.setdefault(budget_kind, [0, 0, 0, 0, 0, 0])

@@ -113,7 +113,10 @@ def assign(*, actor: Actor, item: SpotCheckItem, agency) -> SpotCheckItem:
         if subject.is_classified or (item.department_id and item.department.is_classified):
             raise ValidationError({"agency": ["涉密项目不能委托第三方机构复核，请财政部门自行复核"]})
     with transaction.atomic():
-        if agency is not None and agency.pk != item.agency_id:
+        from jixiao.agencies.services import open_commission
+
+        if agency is not None and (agency.pk != item.agency_id
+                                   or not open_commission(agency_id=agency.pk, spot_check_id=item.spot_check_id)):
             # the conflict checks (serves the unit, produced the work, lead evaluator, violations, status), then
             # the spot check's commission of the agency
             from jixiao.agencies.services import spot_check_commission
@@ -128,6 +131,7 @@ def assign(*, actor: Actor, item: SpotCheckItem, agency) -> SpotCheckItem:
                                                   defaults={"is_active": True})
         item.agency = agency
         item.save(update_fields=["agency"])
+        summarize(item.spot_check)
         audit.record(actor=actor, action="update", obj=item, before=before,
                      after={"agency": agency.name if agency else ""}, comment="委托复核机构")
     return item

@@ -369,3 +369,51 @@ def test_the_evaluation_waits_for_the_agencys_stage_gates(cast):
     assert "正式报告" in " ".join(ev_services.step_problems(ev)["commission"])
     Commission.objects.filter(pk=c.pk).update(state=S.TERMINATED)  # ended: the organiser carries on
     assert "commission" not in ev_services.step_problems(ev)
+
+
+def test_a_re_evaluation_goes_to_an_agency_with_no_part_in_the_evaluation(cast):
+    from jixiao.evaluation.models import Evaluation
+
+    c = fiscal(cast, "a2")
+    Evaluation.objects.filter(pk=c.evaluation_id).update(state="archived")
+    ev = ev_services.evaluation_create(actor=actor(cast, "finance_admin"), subject=cast.subjects["a2"],
+                                       kind="re_evaluation", year=cast.year.year, title="再评价",
+                                       reviewed=Evaluation.objects.get(pk=c.evaluation_id), agency=cast.agency_no)
+    assert ev.commission.purpose == Purpose.RE_EVALUATION and ev.commission.agency_id == cast.agency_no.pk
+
+
+def test_closing_a_spot_check_commission_hands_back_what_was_not_submitted(cast):
+    from jixiao.evaluation import spot_checks
+    from jixiao.evaluation.models import SpotCheck
+    from jixiao.evaluation.tests.test_spot_checks import make_round
+
+    policy_services.profile_save(actor=actor(cast), region=cast.city, fiscal_year=cast.year.year,
+                                 params={"spot_check": {"sample_rate_pct": "100"}}, comment="全部抽查",
+                                 base_version=0)
+    check = spot_checks.draw(actor=actor(cast), rnd=make_round(cast), seed=7)
+    item = check.items.get(subject=cast.subjects["a2"])
+    spot_checks.assign(actor=actor(cast), item=item, agency=cast.agency_yes)
+    assert SpotCheck.objects.get(pk=check.pk).summary["by_agency"] == 1
+    c = Commission.objects.get(spot_check=check, agency=cast.agency_yes)
+    Commission.objects.filter(pk=c.pk).update(state=S.CLOSED)  # closed with an item still unsubmitted
+    services.release(fresh(c))
+    item.refresh_from_db()
+    assert item.agency_id is None and SpotCheck.objects.get(pk=check.pk).summary["by_agency"] == 0
+    # the same agency again: a new open commission, so it can work
+    spot_checks.assign(actor=actor(cast), item=item, agency=cast.agency_yes)
+    assert services.open_commission(agency_id=cast.agency_yes.pk, spot_check_id=check.pk)
+
+
+def test_the_registry_shows_outsiders_only_what_the_platform_shows(client, cast):
+    AgencyPerson.objects.filter(agency=cast.agency_no).update(certificate_no="CPA-SECRET")
+    client.force_login(cast.users["clerk_a"])
+    page = client.get(f"/agencies/registry/{cast.agency_no.pk}/").content.decode()
+    assert "CPA-SECRET" not in page and "信息变更记录" not in page and "为预算单位提供的服务" not in page
+    body = client.get(f"/api/agencies/{cast.agency_no.pk}").json()
+    assert "services" not in body and "changes" not in body
+    assert all("certificate_no" not in p for p in body["people"]) and body["people"][0]["qualified_lead"]
+    client.force_login(cast.users["agency_no"])
+    body = client.get(f"/api/agencies/{cast.agency_no.pk}").json()
+    assert body["people"][0]["certificate_no"] == "CPA-SECRET" and "services" in body
+    assert client.get("/agencies/registry/99999999999999999999/").status_code == 404
+    assert client.get("/agencies/commissions/99999999999999999999/").status_code == 404

@@ -70,6 +70,28 @@ def test_key_special_funds_count_toward_the_profiles_share(cast):
                                            annual_amount=Money.from_yuan("9000000"))
     plan = selectors.evaluation_plan(actor(cast, "finance_admin"), cast.year.year, region_id=cast.city.pk)
     assert "财政评价覆盖重点专项资金的0%，低于20%" in " ".join(f.message for f in plan.coverage.findings)
+    assert cast.subjects["policy"].pk not in plan.coverage.due_key  # a key fund, not a key project
     fiscal(cast, "policy", "补助政策财政评价")
     plan = selectors.evaluation_plan(actor(cast, "finance_admin"), cast.year.year, region_id=cast.city.pk)
     assert "重点专项资金" not in " ".join(f.message for f in plan.coverage.findings)
+
+
+def test_a_department_evaluation_archived_after_the_date_does_not_clear_the_department(cast, monkeypatch):
+    from jixiao.evaluation.models import Evaluation
+    from jixiao.policy import services as policy_services
+
+    policy_services.profile_save(actor=actor(cast, "finance_admin"), region=cast.city, fiscal_year=cast.year.year,
+                                 params={"evaluation": {"department_due": "06-30"}}, comment="普陀口径",
+                                 base_version=0)
+    ev = ev_services.evaluation_create(actor=actor(cast, "clerk_a"), subject=cast.subjects["a1"], kind="department",
+                                       year=cast.year.year, title="部门评价")
+    late = datetime.datetime(2027, 8, 1, 10, tzinfo=datetime.UTC)
+    Evaluation.objects.filter(pk=ev.pk).update(state="archived", archived_at=late)
+    monkeypatch.setattr("jixiao.evaluation.selectors.timezone.localdate",
+                        lambda *a: datetime.date(2027, 9, 1) if not a else a[0].date())
+    plan = selectors.evaluation_plan(actor(cast, "finance_admin"), cast.year.year, region_id=cast.city.pk)
+    overdue = [f.message for f in plan.coverage.findings if f.code == "department_overdue"]
+    assert any("通辽市教育局应于2027年06月30日前完成部门评价，现已完成0个" in m for m in overdue)
+    Evaluation.objects.filter(pk=ev.pk).update(archived_at=datetime.datetime(2027, 6, 1, tzinfo=datetime.UTC))
+    plan = selectors.evaluation_plan(actor(cast, "finance_admin"), cast.year.year, region_id=cast.city.pk)
+    assert not any("通辽市教育局" in f.message for f in plan.coverage.findings if f.code == "department_overdue")
