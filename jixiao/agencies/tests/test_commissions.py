@@ -29,6 +29,18 @@ def fiscal(cast, subject="a1", agency=None):
     return ev.commission
 
 
+def drawn(cast):
+    """A spot check of the city's round drawing every sheet (100%), and the item of subject a2."""
+    from jixiao.evaluation import spot_checks
+    from jixiao.evaluation.tests.test_spot_checks import make_round
+
+    policy_services.profile_save(actor=actor(cast), region=cast.city, fiscal_year=cast.year.year,
+                                 params={"spot_check": {"sample_rate_pct": "100"}}, comment="全部抽查",
+                                 base_version=0)
+    check = spot_checks.draw(actor=actor(cast), rnd=make_round(cast), seed=7)
+    return check, check.items.get(subject=cast.subjects["a2"])
+
+
 def fresh(c):
     return Commission.objects.get(pk=c.pk)
 
@@ -231,13 +243,8 @@ def test_inspections_double_random_is_reproducible(cast):
 
 def test_spot_check_commission_runs_the_conflict_checks(cast):
     from jixiao.evaluation import spot_checks
-    from jixiao.evaluation.tests.test_spot_checks import make_round
 
-    policy_services.profile_save(actor=actor(cast), region=cast.city, fiscal_year=cast.year.year,
-                                 params={"spot_check": {"sample_rate_pct": "100"}}, comment="全部抽查",
-                                 base_version=0)
-    check = spot_checks.draw(actor=actor(cast), rnd=make_round(cast), seed=7)
-    item = check.items.get(subject=cast.subjects["a2"])
+    check, item = drawn(cast)
     services.service_add(actor=actor(cast, "finance_admin"), agency=cast.agency_no, unit=item.unit,
                          kind="design", started_on="2025-05-01")
     with pytest.raises(ValidationError, match="设计服务"):
@@ -266,13 +273,8 @@ def test_ending_a_commission_takes_the_access_away(cast):
 
 def test_a_terminated_spot_check_commission_hands_the_items_back(cast):
     from jixiao.evaluation import spot_checks
-    from jixiao.evaluation.tests.test_spot_checks import make_round
 
-    policy_services.profile_save(actor=actor(cast), region=cast.city, fiscal_year=cast.year.year,
-                                 params={"spot_check": {"sample_rate_pct": "100"}}, comment="全部抽查",
-                                 base_version=0)
-    check = spot_checks.draw(actor=actor(cast), rnd=make_round(cast), seed=7)
-    item = check.items.get(subject=cast.subjects["a2"])
+    check, item = drawn(cast)
     spot_checks.assign(actor=actor(cast), item=item, agency=cast.agency_yes)
     c = Commission.objects.get(spot_check=check, agency=cast.agency_yes)
     move(cast, c, "finance_admin", "terminate", comment="终止")
@@ -385,13 +387,8 @@ def test_a_re_evaluation_goes_to_an_agency_with_no_part_in_the_evaluation(cast):
 def test_closing_a_spot_check_commission_hands_back_what_was_not_submitted(cast):
     from jixiao.evaluation import spot_checks
     from jixiao.evaluation.models import SpotCheck
-    from jixiao.evaluation.tests.test_spot_checks import make_round
 
-    policy_services.profile_save(actor=actor(cast), region=cast.city, fiscal_year=cast.year.year,
-                                 params={"spot_check": {"sample_rate_pct": "100"}}, comment="全部抽查",
-                                 base_version=0)
-    check = spot_checks.draw(actor=actor(cast), rnd=make_round(cast), seed=7)
-    item = check.items.get(subject=cast.subjects["a2"])
+    check, item = drawn(cast)
     spot_checks.assign(actor=actor(cast), item=item, agency=cast.agency_yes)
     assert SpotCheck.objects.get(pk=check.pk).summary["by_agency"] == 1
     c = Commission.objects.get(spot_check=check, agency=cast.agency_yes)
