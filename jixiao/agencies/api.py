@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from jixiao.agencies import rules, selectors, services
 from jixiao.agencies.models import Commission, Inspection
-from jixiao.core.api import ErrorOut, api_actor, exact_text, no_float
+from jixiao.core.api import ErrorOut, api_actor, choice_param, exact_text, no_float
 from jixiao.core.workflow import available_transitions
 
 router = Router()
@@ -177,15 +177,11 @@ def _commission_detail(actor, c: Commission) -> dict:
 @router.get("/commissions", response=list[dict], summary="委托业务（委托方见本部门或本级的；机构只见自己的）")
 def commission_list(request, state: str | None = None, purpose: str | None = None, agency: int | None = None,
                     year: int | None = None):
-    from django.core.exceptions import ValidationError
-
     from jixiao.agencies.models import Purpose
     from jixiao.agencies.workflows import CommissionStage
 
-    if state and state not in CommissionStage.values:
-        raise ValidationError({"state": ["阶段无效"]})
-    if purpose and purpose not in Purpose.values:
-        raise ValidationError({"purpose": ["委托事项无效"]})
+    choice_param(state, CommissionStage, "state", "阶段")
+    choice_param(purpose, Purpose, "purpose", "委托事项")
     actor = api_actor(request)
     filters = {"state": state, "purpose": purpose, "agency": agency, "year": year}
     return [_commission_out(actor, c) for c in selectors.commission_list(actor, filters)[:1000]]

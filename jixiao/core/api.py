@@ -175,3 +175,18 @@ class SubjectOrgOut(Schema):
     @staticmethod
     def resolve_unit_name(obj):
         return obj.unit.name if obj.unit_id else None
+
+
+def choice_param(value, allowed, field: str, label: str) -> None:
+    """Refuse a filter value outside its choices (a TextChoices class or a collection of values), naming the field."""
+    values = getattr(allowed, "values", allowed)
+    if value and value not in values:
+        raise ValidationError({field: [f"{label}“{value}”无效"]})
+
+
+def page_of(qs, page: int, page_size: int) -> dict:
+    """One page of a list endpoint: its items, the total count and the page figures (page 1 of 1 when empty)."""
+    count = qs.count()
+    offset = (page - 1) * page_size
+    return {"items": list(qs[offset:offset + page_size]), "count": count, "page": page, "page_size": page_size,
+            "pages": max(1, -(-count // page_size))}

@@ -18,7 +18,7 @@ from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field, field_validator
 
-from jixiao.core.api import ErrorOut, SubjectOrgOut, api_actor, exact_text, no_float
+from jixiao.core.api import ErrorOut, SubjectOrgOut, api_actor, choice_param, exact_text, no_float, page_of
 from jixiao.core.money import Money, money_input
 from jixiao.evaluation import selectors, services
 from jixiao.evaluation import sheet as reader
@@ -373,11 +373,6 @@ class TransitionIn(Schema):
     lock_version: int | None = None
 
 
-def _choice(value, allowed, field: str, label: str) -> None:
-    if value and value not in allowed:
-        raise ValidationError({field: [f"{label}“{value}”无效"]})
-
-
 @router.get("/rounds", response=list[RoundOut], summary="单位自评任务（本人参与的区划）")
 def round_list(request, year: int | None = None):
     return list(selectors.round_list(api_actor(request), year)[:200])
@@ -443,14 +438,11 @@ def sheet_list(request, round_id: int, filters: Query[SheetQuery]):
     rnd = selectors.round_get(actor, round_id)
     f = filters.dict()
     page, page_size = f.pop("page"), f.pop("page_size")
-    _choice(f.get("state"), SelfEvaluationState.values, "state", "状态")
-    _choice(f.get("grade"), [*Grade.values, "none"], "grade", "等级")
-    _choice(f.get("budget_kind"), BudgetKind.values, "budget_kind", "预算类别")
+    choice_param(f.get("state"), SelfEvaluationState.values, "state", "状态")
+    choice_param(f.get("grade"), [*Grade.values, "none"], "grade", "等级")
+    choice_param(f.get("budget_kind"), BudgetKind.values, "budget_kind", "预算类别")
     qs = selectors.evaluation_list(actor, rnd, f)
-    count = qs.count()
-    offset = (page - 1) * page_size
-    return {"items": list(qs[offset:offset + page_size]), "count": count, "page": page, "page_size": page_size,
-            "pages": max(1, -(-count // page_size))}
+    return page_of(qs, page, page_size)
 
 
 def _sheet_detail(actor, ev) -> dict:
@@ -611,7 +603,7 @@ def spot_check_detail(request, round_id: int, state: str | None = None, inflated
     check = SpotCheck.objects.filter(round=rnd).first()
     if check is None:
         raise Http404("尚未抽取复核样本")
-    _choice(state, SpotCheckState.values, "state", "状态")
+    choice_param(state, SpotCheckState.values, "state", "状态")
     items = selectors.spot_check_items(actor, check, {"state": state, "inflated": inflated})
     return {**_check_out(check), "items": [ItemOut.from_orm(i).dict() for i in items[:5000]]}
 
@@ -749,7 +741,7 @@ def _record_out(actor, ev) -> dict:
 def record_list(request, year: int | None = None, kind: str | None = None):
     from jixiao.evaluation.models import EvaluationKind
 
-    _choice(kind, EvaluationKind.values, "kind", "评价类型")
+    choice_param(kind, EvaluationKind.values, "kind", "评价类型")
     actor = api_actor(request)
     return [{"id": e.pk, "kind": e.kind, "title": e.title, "year": e.fiscal_year.year, "subject_code": e.subject.code,
              "step": e.state, "total_score": _dtext(e.total_score), "grade": e.grade}

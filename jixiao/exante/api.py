@@ -15,7 +15,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field, field_validator
 
 from jixiao.budget import selectors as budget_selectors
-from jixiao.core.api import SubjectOrgOut, api_actor, no_float
+from jixiao.core.api import SubjectOrgOut, api_actor, no_float, page_of
 from jixiao.core.money import Money, MoneyParseError
 from jixiao.core.permissions import Action
 from jixiao.core.workflow import ConcurrentEditError
@@ -409,10 +409,7 @@ def assessment_list(request, filters: Query[AssessmentQuery]):
     if not form.is_valid():
         raise ValidationError({k: list(v) for k, v in form.errors.items()})
     qs = selectors.assessment_list(actor, form.filters())
-    count = qs.count()
-    offset = (page - 1) * page_size
-    return {"items": list(qs[offset:offset + page_size]), "count": count, "page": page, "page_size": page_size,
-            "pages": max(1, -(-count // page_size))}
+    return page_of(qs, page, page_size)
 
 
 @router.get("/assessments/{int:assessment_id}", response=AssessmentDetailOut,

@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 
 from jixiao.budget.models import PerformanceSubject
 from jixiao.core import audit, workflow
-from jixiao.core.api import SubjectOrgOut, api_actor, no_float
+from jixiao.core.api import SubjectOrgOut, api_actor, choice_param, no_float, page_of
 from jixiao.core.permissions import Action, get_for
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.goals import rules, selectors, services
@@ -342,11 +342,6 @@ def _sheet_data(payload: SheetIn) -> tuple[SheetData, list[int]]:
     return SheetData(rows=rows, main_tasks=tasks, **header), propose
 
 
-def _choice(value: str | None, choices, field: str, label: str) -> None:
-    if value and value not in choices.values:
-        raise ValidationError({field: [f"{label}“{value}”无效"]})
-
-
 # ---- routes ---------------------------------------------------------------------------------------------------------
 
 @router.get("/sheets", response=SheetPage, summary="绩效目标表列表（按权限范围，可筛选、分页）")
@@ -354,14 +349,11 @@ def sheet_list(request, filters: Query[SheetQuery]):
     actor = api_actor(request)
     f = filters.dict()
     page, page_size = f.pop("page"), f.pop("page_size")
-    _choice(f.get("state"), GoalState, "state", "状态")
-    _choice(f.get("kind"), SheetKind, "kind", "目标类型")
-    _choice(f.get("level"), ReviewLevel, "level", "审核层级")
+    choice_param(f.get("state"), GoalState, "state", "状态")
+    choice_param(f.get("kind"), SheetKind, "kind", "目标类型")
+    choice_param(f.get("level"), ReviewLevel, "level", "审核层级")
     qs = selectors.goal_sheet_list(actor, f)
-    count = qs.count()
-    offset = (page - 1) * page_size
-    return {"items": list(qs[offset:offset + page_size]), "count": count, "page": page, "page_size": page_size,
-            "pages": max(1, -(-count // page_size))}
+    return page_of(qs, page, page_size)
 
 
 @router.post("/sheets", response={201: dict}, summary="为项目新建绩效目标表")

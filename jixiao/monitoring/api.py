@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
-from jixiao.core.api import SubjectOrgOut, api_actor, no_float
+from jixiao.core.api import SubjectOrgOut, api_actor, choice_param, no_float, page_of
 from jixiao.core.permissions import Action, can
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.monitoring import selectors, services, tasks
@@ -253,11 +253,6 @@ class DispositionIn(Schema):
         return _no_float(value)
 
 
-def _choice(value, allowed, field: str, label: str) -> None:
-    if value and value not in allowed:
-        raise ValidationError({field: [f"{label}“{value}”无效"]})
-
-
 # ---- rounds ---------------------------------------------------------------------------------------------------------
 
 @router.get("/rounds", response=list[RoundOut], summary="监控轮次（本人参与的区划）")
@@ -337,14 +332,11 @@ def report_list(request, round_id: int, filters: Query[ReportQuery]):
     rnd = selectors.round_get(actor, round_id)
     f = filters.dict()
     page, page_size = f.pop("page"), f.pop("page_size")
-    _choice(f.get("state"), ReportState.values, "state", "状态")
-    _choice(f.get("colour"), [*Colour.values, "none"], "colour", "预警颜色")
-    _choice(f.get("budget_kind"), BudgetKind.values, "budget_kind", "预算类别")
+    choice_param(f.get("state"), ReportState.values, "state", "状态")
+    choice_param(f.get("colour"), [*Colour.values, "none"], "colour", "预警颜色")
+    choice_param(f.get("budget_kind"), BudgetKind.values, "budget_kind", "预算类别")
     qs = selectors.report_list(actor, rnd, f)
-    count = qs.count()
-    offset = (page - 1) * page_size
-    return {"items": list(qs[offset:offset + page_size]), "count": count, "page": page, "page_size": page_size,
-            "pages": max(1, -(-count // page_size))}
+    return page_of(qs, page, page_size)
 
 
 def _report_detail(actor, report: MonitoringReport) -> dict:
@@ -418,7 +410,7 @@ def report_key(request, report_id: int, payload: KeyIn):
 def disposition_list(request, round: int | None = None, state: str | None = None, overdue: bool = False,
                      department: int | None = None, limit: int = Query(200, ge=1, le=1000)):
     actor = api_actor(request)
-    _choice(state, DispositionState.values, "state", "状态")
+    choice_param(state, DispositionState.values, "state", "状态")
     f = {"round": round, "state": state, "overdue": overdue, "department": department}
     return list(selectors.disposition_list(actor, {k: v for k, v in f.items() if v})[:limit])
 
