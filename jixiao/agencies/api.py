@@ -53,7 +53,7 @@ def agency_detail(request, agency_id: int):
     keeper = services.keeps_registry(actor, a)
     people = []
     for p in a.people.all():
-        problems = rules.lead_evaluator_problems(services._person(p), params, today) if p.role == "lead" else []
+        problems = rules.lead_evaluator_problems(services.person_value(p), params, today) if p.role == "lead" else []
         row = {"id": p.pk, "name": p.name, "role": p.role, "title_or_qualification": p.title_or_qualification,
                "work_years": p.work_years, "evaluation_years": p.evaluation_years, "is_active": p.is_active,
                "qualified_lead": p.role == "lead" and not problems}
@@ -209,20 +209,16 @@ class CommissionIn(Schema):
 @router.post("/commissions", response={201: dict, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
              summary="委托第三方机构（先做回避和资格检查）")
 def commission_create(request, payload: CommissionIn):
-    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.core.exceptions import ValidationError
 
     from jixiao.budget import selectors as budget_selectors
-    from jixiao.organisations.models import Role
 
     actor = api_actor(request)
     agency = selectors.choosable_agencies().filter(pk=payload.agency_id).first()
     if agency is None:
         raise ValidationError({"agency_id": ["机构不存在或已取消评价资格"]})
     subject = budget_selectors.subject_get(actor, payload.subject_id) if payload.subject_id else None
-    role = Role.DEPARTMENT if payload.as_department else Role.FINANCE_ADMIN
-    grant = next((g for g in actor.grants if g.role == role), None)
-    if grant is None:
-        raise PermissionDenied("您不能以该委托方身份委托")
+    grant = services.commissioner_grant(actor, as_department=payload.as_department)
     c = services.commission_create_direct(
         actor=actor, agency=agency, purpose=payload.purpose, title=payload.title, year=payload.year,
         region_id=grant.region_id, department_id=grant.department_id, subject=subject,

@@ -200,10 +200,6 @@ class Commission(OrgScoped, WorkflowDocument):
     def workflow(self):
         return DEPARTMENT_COMMISSION_WORKFLOW if self.department_id else BUREAU_COMMISSION_WORKFLOW
 
-    @property
-    def commissioner_key(self) -> str:
-        return f"department:{self.department_id}" if self.department_id else f"bureau:{self.region_id}"
-
 
 class CommissionDocument(FiledDocument):
     commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="documents")

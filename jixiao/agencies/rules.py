@@ -217,7 +217,6 @@ SANCTIONS = {"correction": "责令改正", "talk": "约谈诫勉", "notice": "�
 class CommissionFacts:
     """What a commission holds, as plain values, for the stage gates."""
 
-    stage: str
     contract_no: str = ""
     signed_on: datetime.date | None = None
     has_amount: bool = False

@@ -123,9 +123,6 @@ def inspection_list(actor: Actor) -> QuerySet:
             .order_by("-planned_on", "-id"))
 
 
-def inspection_get(actor: Actor, pk) -> Inspection:
-    return get_for(actor, Action.VIEW, Inspection.objects.select_related("agency"), pk=pk)
-
 
 def agency_options(actor: Actor) -> list[Agency]:
     """The agencies a commissioner may choose, best ranked first, each with a `label` that shows its rank and

@@ -33,11 +33,11 @@ from jixiao.agencies.models import (
     Purpose,
 )
 from jixiao.agencies.workflows import AGENCY_MOVES, GATED_MOVES, OPEN_STAGES, CommissionStage
-from jixiao.core import audit, workflow
+from jixiao.core import audit, tabular, workflow
 from jixiao.core.money import money_input
 from jixiao.core.permissions import Action, Actor, authorize, can
 from jixiao.core.workflow import claim_lock
-from jixiao.organisations.models import Agency, AgencyStatus
+from jixiao.organisations.models import Agency, AgencyStatus, Role
 from jixiao.policy.selectors import effective_profile
 
 S = CommissionStage
@@ -64,12 +64,10 @@ def _date(value, label: str, errors: dict, key: str, *, required: bool = True) -
         if required:
             errors[key] = [f"请填写{label}"]
         return None
-    if isinstance(value, datetime.date):
-        return value
     try:
-        return datetime.date.fromisoformat(str(value).strip())
-    except ValueError:
-        errors[key] = [f"{label}“{value}”不是有效日期（格式：2026-03-31）"]
+        return tabular.date(value)
+    except tabular.CellValueError as exc:
+        errors[key] = [f"{label}{exc}"]
         return None
 
 
@@ -207,7 +205,7 @@ def service_add(*, actor: Actor, agency: Agency, unit, kind: str, started_on, de
 
 def _bureau_region(actor: Actor):
     for grant, _reach in actor.grants_for(Action.APPROVE):
-        if grant.role == "finance_admin":
+        if grant.role == Role.FINANCE_ADMIN:
             return grant.region_id
     raise PermissionDenied("只有财政部门可以记录违规、作出处理和开展检查")
 
@@ -250,7 +248,7 @@ def violation_record(*, actor: Actor, agency: Agency, kind: str, occurred_on, de
         if sanction == "terminate":
             workflow.transition(actor=actor, obj=commission, name="terminate", acting_as=Action.APPROVE,
                                 comment=f"因{rules.VIOLATION_LABELS[kind]}终止委托合同")
-            release(commission)
+            release(commission, actor=actor)
     return v
 
 
@@ -335,9 +333,24 @@ def inspection_record(*, actor: Actor, inspection: Inspection, result: str, find
 
 
 # --- commissions --------------------------------------------------------------------------------------------------
-def _person(p: AgencyPerson) -> rules.Person:
+def person_value(p: AgencyPerson) -> rules.Person:
+    """A registered person as the rules see them."""
     return rules.Person(p.name, p.work_years, p.evaluation_years, bool(p.title_or_qualification.strip()),
                         p.negligence_sentence_ended)
+
+
+def commissioner_key(department_id: int | None, region_id: int) -> str:
+    """Who commissions, for the one-commissioner-per-project check: a department, or the region's bureau."""
+    return f"department:{department_id}" if department_id else f"bureau:{region_id}"
+
+
+def commissioner_grant(actor: Actor, *, as_department: bool):
+    """The actor's role to commission under: its department's, or its bureau's (财政绩效管理员)."""
+    role = Role.DEPARTMENT if as_department else Role.FINANCE_ADMIN
+    grant = next((g for g in actor.grants if g.role == role), None)
+    if grant is None:
+        raise PermissionDenied("您不能以该委托方身份委托")
+    return grant
 
 
 def _key(subject) -> tuple[int, str] | None:
@@ -355,7 +368,7 @@ def agency_record(agency: Agency, *, for_purpose: str = "", evaluation=None) -> 
     from jixiao.evaluation.models import Evaluation
     from jixiao.exante.models import ExAnteAssessment
 
-    leads = [_person(p) for p in agency.people.filter(role=PersonRole.LEAD, is_active=True)]
+    leads = [person_value(p) for p in agency.people.filter(role=PersonRole.LEAD, is_active=True)]
     violations = [rules.Violation(v.kind, v.occurred_on, v.sanction)
                   for v in agency.violations.all().only("kind", "occurred_on", "sanction")]
     services = list(agency.services.values_list("unit_id", "kind"))
@@ -366,7 +379,7 @@ def agency_record(agency: Agency, *, for_purpose: str = "", evaluation=None) -> 
     for region, code, dept, c_region, purpose in others.values_list("subject__region_id", "subject__code",
                                                                      "department_id", "region_id", "purpose"):
         key = (region, code)
-        other_commissions.append((key, f"department:{dept}" if dept else f"bureau:{c_region}"))
+        other_commissions.append((key, commissioner_key(dept, c_region)))
         if purpose in (Purpose.EXANTE, Purpose.GOALS):
             produced.append((key, "exante" if purpose == Purpose.EXANTE else "goals"))
         elif purpose in EVALUATION_PURPOSES and for_purpose == Purpose.RE_EVALUATION:
@@ -386,7 +399,7 @@ def commission_problems(*, agency: Agency, subject, purpose: str, department_id:
     from jixiao.organisations.models import Department
 
     params = effective_profile(region_id, year or _today().year).params
-    commissioner = f"department:{department_id}" if department_id else f"bureau:{region_id}"
+    commissioner = commissioner_key(department_id, region_id)
     classified = bool(subject and (subject.is_classified or (subject.department_id and
                                                              subject.department.is_classified)))
     if department_id and not classified:
@@ -670,8 +683,8 @@ def report_sign(*, actor: Actor, commission: Commission, signed_by: str, sealed:
 def facts(c: Commission) -> rules.CommissionFacts:
     comments = list(c.comments.all())
     return rules.CommissionFacts(
-        stage=c.state, contract_no=c.contract_no, signed_on=c.signed_on, has_amount=c.contract_amount is not None,
-        lead=_person(c.lead) if c.lead_id else None, plan_elements=list(c.plan_elements or ()),
+        contract_no=c.contract_no, signed_on=c.signed_on, has_amount=c.contract_amount is not None,
+        lead=person_value(c.lead) if c.lead_id else None, plan_elements=list(c.plan_elements or ()),
         documents=sorted(set(c.documents.values_list("kind", flat=True))), plan_quality=c.plan_quality,
         draft_quality=c.draft_quality, comments=len(comments),
         unanswered=sum(1 for m in comments if m.accepted is None or not m.reply.strip()),
@@ -709,11 +722,11 @@ def commission_transition(*, actor: Actor, commission: Commission, name: str, co
             commission.closed_at = timezone.now()
             commission.save(update_fields=["closed_at"])
         if commission.state in (S.CLOSED, S.TERMINATED):
-            release(commission)
+            release(commission, actor=actor)
     return commission
 
 
-def release(commission: Commission) -> None:
+def release(commission: Commission, *, actor: Actor | None = None) -> None:
     """When a commission ends (closed or terminated), the agency loses what it was given for it: its access to the
     subject (unless another open commission of the agency needs it) and, for a spot check, the items it had not yet
     submitted (they go back to the bureau)."""
@@ -721,14 +734,15 @@ def release(commission: Commission) -> None:
     from jixiao.evaluation.models import SpotCheckItem
     from jixiao.evaluation.workflows import SpotCheckState
 
-    subject_ids = set()
+    subject_ids, handed_back = set(), 0
     if commission.subject_id:
         subject_ids.add(commission.subject_id)
     if commission.spot_check_id:
         items = SpotCheckItem.objects.filter(spot_check_id=commission.spot_check_id, agency_id=commission.agency_id)
         subject_ids |= set(items.values_list("subject_id", flat=True))
         # whatever the agency had not submitted goes back to the bureau (closed or terminated alike)
-        if items.filter(state__in=[SpotCheckState.ASSIGNED, SpotCheckState.RETURNED]).update(agency=None):
+        handed_back = items.filter(state__in=[SpotCheckState.ASSIGNED, SpotCheckState.RETURNED]).update(agency=None)
+        if handed_back:
             from jixiao.evaluation.models import SpotCheck
             from jixiao.evaluation.spot_checks import summarize
 
@@ -739,8 +753,12 @@ def release(commission: Commission) -> None:
                                               spot_check__commissions__agency_id=commission.agency_id,
                                               spot_check__commissions__state__in=OPEN_STAGES)
                  .values_list("subject_id", flat=True))
-    SubjectGrant.objects.filter(agency_id=commission.agency_id, subject_id__in=subject_ids - still,
-                                is_active=True).update(is_active=False)
+    revoked = SubjectGrant.objects.filter(agency_id=commission.agency_id, subject_id__in=subject_ids - still,
+                                          is_active=True).update(is_active=False)
+    if revoked or handed_back:
+        audit.record(actor=actor, action="update", obj=commission,
+                     after={"grants_revoked": revoked, "items_handed_back": handed_back},
+                     comment=f"委托业务{commission.get_state_display()}：收回机构访问权限")
 
 
 def open_commission(*, agency_id: int | None, evaluation=None, spot_check_id: int | None = None) -> bool:

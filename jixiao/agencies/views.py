@@ -120,7 +120,7 @@ def agency_detail(request, pk):
     params = services.agency_params(agency)
     today = timezone.localdate()
     people = list(agency.people.all())
-    leads = [(person, rules.lead_evaluator_problems(services._person(person), params, today))
+    leads = [(person, rules.lead_evaluator_problems(services.person_value(person), params, today))
              for person in people if person.role == PersonRole.LEAD]
     keeper = services.keeps_registry(actor, agency)
     return render(request, "agencies/agency_detail.html", {
@@ -167,24 +167,21 @@ def commission_list(request):
         subject = (budget_selectors.subject_list(actor).filter(code=code, fiscal_year__year=year).first()
                    if code else None)
         agency = selectors.choosable_agencies().filter(pk=_int(p.get("agency"))).first()
-        commissioner = p.get("commissioner", "bureau")
-        grant = next((g for g in actor.grants if g.role == (Role.DEPARTMENT if commissioner == "department"
-                                                            else Role.FINANCE_ADMIN)), None)
         if code and subject is None:
             messages.error(request, f"未委托：{year}年度没有您可见的项目编码“{code}”")
         elif agency is None:
             messages.error(request, "未委托：请选择受托机构")
-        elif grant is None:
-            messages.error(request, "未委托：您不能以该委托方身份委托")
         else:
             try:
+                grant = services.commissioner_grant(actor, as_department=p.get("commissioner") == "department")
                 c = services.commission_create_direct(
                     actor=actor, agency=agency, purpose=p.get("purpose", ""), title=p.get("title", ""), year=year,
                     region_id=grant.region_id, department_id=grant.department_id, subject=subject,
                     contract={k: p.get(k, "") for k in ("contract_no", "contract_amount", "signed_on", "due_on",
                                                          "contract_terms")})
-            except ValidationError as exc:
-                messages.error(request, "未委托：" + "；".join(_messages(exc)))
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, "未委托：" + ("；".join(_messages(exc)) if isinstance(exc, ValidationError)
+                                                     else str(exc)))
             else:
                 messages.success(request, f"已委托：{c.title}")
                 return redirect("agencies:commission_detail", pk=c.pk)
