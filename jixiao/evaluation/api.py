@@ -830,30 +830,18 @@ def record_transition(request, evaluation_id: int, payload: TransitionIn):
             summary="年度评价计划覆盖面检查及按预算类别的评价覆盖情况")
 def evaluation_plan(request, year: int, department_id: int | None = None, bond_quota: str | None = None):
     from jixiao.core.money import MoneyParseError
-    from jixiao.organisations.models import Role
 
     actor = api_actor(request)
-    grant = next((g for g in actor.grants if g.role in (Role.FINANCE_ADMIN, Role.BUDGET_OFFICER, Role.DEPARTMENT,
-                                                        Role.OVERSEER, Role.SYSADMIN)), None)
-    if grant is None:
-        raise PermissionDenied("评价计划由财政部门和主管部门查看")
+    where = selectors.plan_scope(actor, department_id)
     if not 2000 <= year <= 2100:
         raise ValidationError({"year": ["年度应在2000～2100之间"]})
-    if department_id and not grant.department_id:
-        from jixiao.core.permissions import Action, scope
-        from jixiao.organisations.models import Department
-
-        if not scope(actor, Action.VIEW, Department.objects.filter(pk=department_id,
-                                                                   region_id=grant.region_id)).exists():
-            raise ValidationError({"department_id": ["主管部门不存在或不在您的权限范围内"]})
     quota = None
     if bond_quota:
         try:
             quota = Money.parse(bond_quota)
         except MoneyParseError as exc:
             raise ValidationError({"bond_quota": [str(exc)]}) from None
-    plan = selectors.evaluation_plan(actor, year, region_id=grant.region_id,
-                                     department_id=grant.department_id or department_id,
+    plan = selectors.evaluation_plan(actor, year, region_id=where.region_id, department_id=where.department_id,
                                      bond_quota_fen=quota.fen if quota else None)
     c = plan.coverage
     return {"year": year, "region_id": plan.region_id, "subjects": c.subjects, "planned": c.planned,

@@ -232,6 +232,32 @@ class BudgetCoverage:
 
 
 PLAN_KINDS = ("project", "policy", "transfer_payment")
+PLAN_ROLES = (Role.FINANCE_ADMIN, Role.BUDGET_OFFICER, Role.DEPARTMENT, Role.OVERSEER, Role.SYSADMIN)
+
+
+@dataclass
+class PlanScope:
+    region_id: int
+    department_id: int | None  # the actor's own department, or the one asked for
+    departments: QuerySet  # the region's departments the actor may choose from
+
+
+def plan_scope(actor: Actor, department_id: int | None = None) -> PlanScope:
+    """Whose plan the actor looks at: the region of its first bureau, department or overseer role, and its own
+    department or (for the bureau) one of the region's departments it may see. PermissionDenied for anyone else;
+    ValidationError({"department_id"}) for a department out of reach."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from jixiao.organisations.models import Department
+
+    grant = next((g for g in actor.grants if g.role in PLAN_ROLES), None)
+    if grant is None:
+        raise PermissionDenied("评价计划由财政部门和主管部门查看")
+    visible = scope(actor, Action.VIEW, Department.objects.filter(region_id=grant.region_id))
+    chosen = grant.department_id or department_id
+    if chosen and not visible.filter(pk=chosen).exists():
+        raise ValidationError({"department_id": ["主管部门不存在或不在您的权限范围内"]})
+    return PlanScope(grant.region_id, chosen, visible.none() if grant.department_id else visible)
 
 
 @dataclass

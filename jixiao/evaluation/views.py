@@ -21,7 +21,7 @@ from jixiao.agencies.selectors import agency_options, commission_list
 from jixiao.budget import selectors as budget_selectors
 from jixiao.budget.models import BudgetKind
 from jixiao.core import workflow
-from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can, scope
+from jixiao.core.permissions import OUTSIDER_ROLES, Action, actor_for, can
 from jixiao.core.views import error_messages as _messages
 from jixiao.core.views import int_or_none as _int
 from jixiao.core.workflow import ConcurrentEditError
@@ -656,19 +656,15 @@ def evaluation_plan(request):
     from jixiao.policy.selectors import effective_profile
 
     actor = actor_for(request.user)
-    grant = next((g for g in actor.grants if g.role in (Role.FINANCE_ADMIN, Role.BUDGET_OFFICER, Role.DEPARTMENT,
-                                                        Role.OVERSEER, Role.SYSADMIN)), None)
-    if grant is None:
-        raise PermissionDenied("评价计划由财政部门和主管部门查看")
+    try:
+        where = selectors.plan_scope(actor, _int(request.GET.get("department")))
+    except ValidationError:
+        messages.error(request, "查询条件“主管部门”的值无效，已忽略")
+        where = selectors.plan_scope(actor)
     years = budget_selectors.fiscal_years()
     year = _int(request.GET.get("year")) or budget_selectors.default_year(years)
     if year is None or not 2000 <= year <= 2100:
         raise Http404("尚未设置预算年度")
-    visible = scope(actor, Action.VIEW, Department.objects.filter(region_id=grant.region_id))
-    department_id = grant.department_id or _int(request.GET.get("department"))
-    if department_id and not visible.filter(pk=department_id).exists():
-        messages.error(request, "查询条件“主管部门”的值无效，已忽略")
-        department_id = None
     quota_text = request.GET.get("bond_quota", "").strip()
     quota = None
     if quota_text:
@@ -676,13 +672,13 @@ def evaluation_plan(request):
             quota = Money.parse(quota_text)
         except MoneyParseError as exc:
             messages.error(request, f"上年新增专项债务限额：{exc}，已忽略")
-    plan = selectors.evaluation_plan(actor, year, region_id=grant.region_id, department_id=department_id,
+    plan = selectors.evaluation_plan(actor, year, region_id=where.region_id, department_id=where.department_id,
                                      bond_quota_fen=quota.fen if quota else None)
-    params = effective_profile(grant.region_id, year).params.evaluation
-    departments = [] if grant.department_id else list(visible.order_by("code").values_list("pk", "name"))
+    params = effective_profile(where.region_id, year).params.evaluation
+    departments = list(where.departments.order_by("code").values_list("pk", "name"))
     return render(request, "evaluation/plan.html", {
         "plan": plan, "cov": plan.coverage, "years": years, "year": year, "departments": departments,
-        "department_id": department_id, "bond_quota": quota_text,
+        "department_id": where.department_id, "bond_quota": quota_text,
         "params": params, "basis_label": dict(CoverageBasis.choices).get(params.coverage_basis, ""),
         "due_key": [plan.names[i] for i in plan.coverage.due_key],
         "midterm": [plan.names[i] for i in plan.coverage.midterm],
