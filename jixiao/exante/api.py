@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from jixiao.budget import selectors as budget_selectors
 from jixiao.core.api import SubjectOrgOut, api_actor, no_float, page_of
-from jixiao.core.money import Money, MoneyParseError
+from jixiao.core.money import Money, money_input
 from jixiao.core.permissions import Action
 from jixiao.core.workflow import ConcurrentEditError
 from jixiao.costs.models import SpendingStandard
@@ -314,15 +314,6 @@ class RequirementOut(Schema):
 
 # ---- parsing helpers -------------------------------------------------------------------------------------------------
 
-def _money(value: str | None, field: str, errors: dict) -> Money | None:
-    if value in (None, ""):
-        return None
-    try:
-        return Money.parse(value)
-    except MoneyParseError as exc:
-        errors.setdefault(field, []).append(str(exc))
-        return None
-
 
 def _decimal(value: str | None, field: str, errors: dict) -> Decimal | None:
     if value in (None, ""):
@@ -426,7 +417,7 @@ def assessment_create(request, payload: AssessmentIn):
         raise PermissionDenied("您没有开展事前评估的权限")
     subject = budget_selectors.subject_get(actor, payload.subject_id)
     errors: dict = {}
-    amount = _money(payload.requested_amount, "requested_amount", errors)
+    amount = money_input(payload.requested_amount, "requested_amount", errors)
     if errors:
         raise ValidationError(errors)
     a = services.assessment_create(actor=actor, subject=subject, exemption_kind=payload.exemption_kind,
@@ -448,7 +439,7 @@ def assessment_update(request, assessment_id: int, payload: AssessmentPatch):
     data = {}
     for key, value in changes.items():
         if key == "requested_amount":
-            data[key] = _money(value, key, errors)
+            data[key] = money_input(value, key, errors)
             if data[key] is None and key not in errors:
                 errors[key] = ["请填写申请金额"]
         elif key == "output_quantity":
@@ -464,7 +455,7 @@ def assessment_update(request, assessment_id: int, payload: AssessmentPatch):
             data["cost_items"] = [
                 {"category": c["category"], "name": c["name"], "unit": c.get("unit", ""), "note": c.get("note", ""),
                  "quantity": _decimal(c.get("quantity", "1"), "cost_items", errors),
-                 "unit_cost": _money(c["unit_cost"], "cost_items", errors),
+                 "unit_cost": money_input(c["unit_cost"], "cost_items", errors),
                  "standard": _standard(c.get("standard_id"), "cost_items", errors)} for c in value]
         else:
             data[key] = "" if value is None and key not in ("materials_requested_on", "materials_received_on",
@@ -481,7 +472,7 @@ def assessment_transition(request, assessment_id: int, payload: TransitionIn):
     actor = api_actor(request)
     a = selectors.assessment_get(actor, assessment_id)
     errors: dict = {}
-    approved = _money(payload.approved_amount, "approved_amount", errors)
+    approved = money_input(payload.approved_amount, "approved_amount", errors)
     if errors:
         raise ValidationError(errors)
     services.assessment_transition(actor=actor, assessment=a, name=payload.name, comment=payload.comment,
