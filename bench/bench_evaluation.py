@@ -34,7 +34,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from bench.common import YEAR, admin_of, dataset
+from bench.common import YEAR, admin_of, dataset, floor_read
 
 FETCH = 5000
 HASH = "(({col} * 2654435761) %% 1000)"
@@ -140,15 +140,7 @@ FLOOR_SQL = """
 
 
 def _floor(round_ids: list[int]) -> tuple[int, float]:
-    from django.db import connection, transaction
-
-    started = time.perf_counter()
-    n = 0
-    with transaction.atomic(), connection.chunked_cursor() as c:
-        c.execute(FLOOR_SQL.format(ids=", ".join(str(int(pk)) for pk in round_ids)))
-        while batch := c.fetchmany(FETCH):
-            n += len(batch)
-    return n, time.perf_counter() - started
+    return floor_read(FLOOR_SQL, round_ids, FETCH)
 
 
 def _score_all(rounds, *, write: bool):

@@ -49,7 +49,7 @@ import statistics
 import sys
 import time
 
-from bench.common import YEAR, admin_of, dataset, ms, percentile
+from bench.common import YEAR, admin_of, dataset, floor_read, ms, percentile
 
 POINT = 0  # the first monitoring point of the effective profile
 RUNS = int(os.environ.get("BENCH_MONITORING_RUNS", "20"))
@@ -204,16 +204,7 @@ FLOOR_SQL = """
 
 
 def _floor(round_ids: list[int]) -> tuple[int, float]:
-    """Read the rows of the rounds with one query through a server-side cursor: (rows, seconds)."""
-    from django.db import connection, transaction
-
-    started = time.perf_counter()
-    n = 0
-    with transaction.atomic(), connection.chunked_cursor() as c:
-        c.execute(FLOOR_SQL.format(ids=", ".join(str(int(pk)) for pk in round_ids)))
-        while batch := c.fetchmany(FETCH):
-            n += len(batch)
-    return n, time.perf_counter() - started
+    return floor_read(FLOOR_SQL, round_ids, FETCH)
 
 
 def _compute_all(rounds, *, write: bool):

@@ -54,3 +54,17 @@ def admin_of(region, prefix: str = "bench_monitoring_admin"):
     if created:
         RoleAssignment.objects.create(user=user, role=Role.FINANCE_ADMIN, region=region)
     return user, actor_for(user)
+
+
+def floor_read(sql: str, round_ids: list[int], fetch: int = 5000) -> tuple[int, float]:
+    """The floor of a round benchmark: read the rounds' rows with one query (`sql` with `{ids}`) through a
+    server-side cursor, `fetch` rows at a time: (rows, seconds)."""
+    from django.db import connection, transaction
+
+    started = time.perf_counter()
+    n = 0
+    with transaction.atomic(), connection.chunked_cursor() as c:
+        c.execute(sql.format(ids=", ".join(str(int(pk)) for pk in round_ids)))
+        while batch := c.fetchmany(fetch):
+            n += len(batch)
+    return n, time.perf_counter() - started
