@@ -311,11 +311,6 @@ class SheetOut(SubjectOrgOut):
         return obj.get_state_display()
 
 
-def _dtext(value) -> str | None:
-    return exact_text(value)
-
-
-
 class SheetPage(Schema):
     items: list[SheetOut]
     count: int
@@ -463,8 +458,8 @@ def _sheet_detail(actor, ev) -> dict:
         "total_explanation": result.explain_total(),
         "lines": [{"position": ln.position, "level1": ln.level1, "level2": ln.level2, "name": ln.name,
                    "comparator": ln.comparator, "target_value": ln.target_value, "unit": ln.unit,
-                   "weight": None if ln.weight is None else str(ln.weight), "actual_value": ln.actual_value,
-                   "tier": ln.tier, "judged_score": None if ln.judged_score is None else str(ln.judged_score),
+                   "weight": exact_text(ln.weight), "actual_value": ln.actual_value,
+                   "tier": ln.tier, "judged_score": exact_text(ln.judged_score),
                    "overshoot_reason": ln.overshoot_reason, "explanation": ln.explanation,
                    "score": str(ls.score), "method": ls.method, "reason": ls.explain(), "shortfall": ls.shortfall,
                    "overshoot": ls.overshoot} for ln, ls in zip(lines, result.lines, strict=True)],
@@ -499,7 +494,7 @@ def sheet_save(request, sheet_id: int, payload: SheetSaveIn):
     data["lines"] = {str(ln.position): ln.dict(exclude={"position"}, exclude_none=True) for ln in payload.lines}
     problems = services.evaluation_save(actor=actor, evaluation=ev, data=data,
                                         expected_lock_version=payload.lock_version)
-    return {"lock_version": ev.lock_version, "total_score": None if ev.total_score is None else str(ev.total_score),
+    return {"lock_version": ev.lock_version, "total_score": exact_text(ev.total_score),
             "grade": ev.grade, "problems": problems}
 
 
@@ -632,9 +627,9 @@ def spot_check_item(request, item_id: int):
     actor = api_actor(request)
     item = selectors.spot_check_item_get(actor, item_id)
     out = ItemOut.from_orm(item).dict()
-    out["lines"] = [{"position": cl.line.position, "name": cl.line.name, "weight": _dtext(cl.line.weight),
+    out["lines"] = [{"position": cl.line.position, "name": cl.line.name, "weight": exact_text(cl.line.weight),
                      "target_value": cl.line.target_value, "actual_value": cl.line.actual_value,
-                     "self_score": _dtext(cl.self_score), "score": _dtext(cl.score), "note": cl.note}
+                     "self_score": exact_text(cl.self_score), "score": exact_text(cl.score), "note": cl.note}
                     for cl in item.lines.select_related("line").order_by("line__position", "pk")]
     out["transitions"] = [{"name": t.name, "label": t.label} for t in workflow.available_transitions(actor, item)]
     return out
@@ -652,8 +647,8 @@ def spot_check_save(request, item_id: int, payload: RecheckIn):
     problems = spot_checks.recheck_save(actor=actor, item=item, data=data,
                                         expected_lock_version=payload.lock_version)
     item.refresh_from_db()
-    return {"lock_version": item.lock_version, "recheck_total": _dtext(item.recheck_total), "gap": _dtext(item.gap),
-            "inflated": item.inflated, "problems": problems}
+    return {"lock_version": item.lock_version, "recheck_total": exact_text(item.recheck_total),
+            "gap": exact_text(item.gap), "inflated": item.inflated, "problems": problems}
 
 
 @router.post("/spot-check-items/{int:item_id}/transition", response={200: ItemOut, 400: ErrorOut, 403: ErrorOut,
@@ -725,12 +720,12 @@ def _record_out(actor, ev) -> dict:
         "subject_id": ev.subject_id, "subject_code": ev.subject.code, "subject_name": ev.subject.name,
         "department_id": ev.department_id, "agency_id": ev.agency_id, "reviewed_id": ev.reviewed_id,
         "step": ev.state, "step_label": ev.get_state_display(), "scope": ev.scope, "methods": ev.methods,
-        "conclusion": ev.conclusion, "total_score": _dtext(ev.total_score), "grade": ev.grade,
+        "conclusion": ev.conclusion, "total_score": exact_text(ev.total_score), "grade": ev.grade,
         "lock_version": ev.lock_version,
         "documents": [{"step": d.step, "kind": d.kind, "title": d.title, "reference": d.reference,
                        "added_at": d.added_at} for d in ev.documents.all()],
         "indicators": [{"level1": r.level1, "level2": r.level2, "name": r.name, "weight": str(r.weight),
-                        "score": _dtext(r.score), "standard": r.standard, "basis": r.basis}
+                        "score": exact_text(r.score), "standard": r.standard, "basis": r.basis}
                        for r in ev.indicators.all()],
         "step_needs": ev_services.step_problems(ev),
         "transitions": [{"name": t.name, "label": t.label} for t in workflow.available_transitions(actor, ev)],
@@ -744,7 +739,7 @@ def record_list(request, year: int | None = None, kind: str | None = None):
     choice_param(kind, EvaluationKind.values, "kind", "评价类型")
     actor = api_actor(request)
     return [{"id": e.pk, "kind": e.kind, "title": e.title, "year": e.fiscal_year.year, "subject_code": e.subject.code,
-             "step": e.state, "total_score": _dtext(e.total_score), "grade": e.grade}
+             "step": e.state, "total_score": exact_text(e.total_score), "grade": e.grade}
             for e in selectors.evaluations(actor, year=year, kind=kind)[:1000]]
 
 
