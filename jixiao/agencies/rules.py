@@ -3,7 +3,8 @@
 
 - Lead evaluator (主评人): at least `lead_min_work_years` of work, of which `lead_min_evaluation_years` in performance
   evaluation; a title or professional qualification; no criminal liability for a negligence offence in the field
-  within five years of the sentence ending. A commission needs a qualified lead evaluator on the team.
+  within `lead_negligence_bar_years` (five) of the sentence ending. A commission needs a qualified lead evaluator on
+  the team.
 - Selection: no serious violation or bad-credit record within `violation_lookback_years`; the agency active.
 - Conflicts before commissioning: the agency must not evaluate a subject whose unit it serves (设计/造价/招标代理/
   监理/审计 engagements, 95号) or work it produced itself (the ex-ante assessment or the goals it wrote, 6号); one
@@ -67,8 +68,8 @@ def lead_evaluator_problems(p: Person, params: AgencyParams, today: datetime.dat
     if not p.has_title_or_qualification:
         out.append(f"{p.name}：主评人须具有中高级职称或相关职业资格")
     ended = p.negligence_sentence_ended
-    if ended is not None and today < _years_after(ended, 5):
-        out.append(f"{p.name}：因过失犯罪受刑事处罚，刑罚执行完毕未满五年")
+    if ended is not None and today < _years_after(ended, params.lead_negligence_bar_years):
+        out.append(f"{p.name}：因过失犯罪受刑事处罚，刑罚执行完毕未满{params.lead_negligence_bar_years}年")
     return out
 
 

@@ -1208,6 +1208,9 @@ class AgencyParams(Section):
         5, "主评人最低工作年限（年）", "主评人须具有该年限以上的工作经历", f"{S_AGENCY} 第七条", unit="年")
     lead_min_evaluation_years: Annotated[int, Field(ge=0, le=50)] = P(
         3, "主评人最低绩效评价年限（年）", "其中从事预算绩效评价工作的年限", f"{S_AGENCY} 第七条", unit="年")
+    lead_negligence_bar_years: Annotated[int, Field(ge=0, le=20)] = P(
+        5, "过失犯罪处罚后不得任主评人年限（年）",
+        "因过失犯罪受刑事处罚的，刑罚执行完毕未满该年限的不得担任主评人", f"{S_AGENCY} 第七条", unit="年")
     violation_lookback_years: Annotated[int, Field(ge=1, le=20)] = P(
         3, "违规记录追溯年限（年）", "近该年限内有严重违法违规记录或不良信用记录的机构不得委托",
         f"{S_AGENCY} 第八、十条", unit="年")

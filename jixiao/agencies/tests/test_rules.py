@@ -77,3 +77,11 @@ def test_quality_and_ranking():
     # 甲 averages (86 + 90) / 2 = 88 over two commissions and ranks before 丙's single 88; 乙 95 − 10 for a sanction
     assert [(x.name, x.score, x.rank) for x in ranked] == [
         ("甲所", D("88.00"), 1), ("丙所", D("88.00"), 2), ("乙所", D("85.00"), 3), ("丁所", None, 0)]
+
+
+def test_the_negligence_bar_comes_from_the_profile():
+    p = AgencyParams(lead_negligence_bar_years=3)
+    person = r.Person("郑十", 9, 6, True, negligence_sentence_ended=datetime.date(2023, 1, 1))
+    assert r.lead_evaluator_problems(person, p, datetime.date(2025, 12, 31)) == [
+        "郑十：因过失犯罪受刑事处罚，刑罚执行完毕未满3年"]
+    assert r.lead_evaluator_problems(person, p, datetime.date(2026, 1, 1)) == []
